@@ -1,0 +1,1 @@
+"""Certification referentials, plugins and the rules that turn verdicts into decisions."""
