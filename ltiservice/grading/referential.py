@@ -1,0 +1,193 @@
+"""Frozen dataclasses mirroring the referential data format (docs/referential-format.md).
+
+These objects are what the schema builds from a plugin's YAML file and what rules, views and
+exports read. They hold data only; the arithmetic lives in `ltiservice.grading.interface.Rules`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+def _empty_mapping() -> Mapping[str, str]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """An evaluation criterion (critère d'évaluation) an evaluator marks met / not met."""
+
+    id: str
+    wording: str
+    #: True when the source gives no explicit criterion and this one restates the competency.
+    derived: bool = False
+
+
+@dataclass(frozen=True)
+class Competency:
+    """A competency of a block and the criteria that evidence it."""
+
+    code: str
+    wording: str
+    criteria: tuple[Criterion, ...]
+
+
+@dataclass(frozen=True)
+class Block:
+    """A block of competencies (bloc de compétences), the unit a jury decides on."""
+
+    code: str
+    rncp_block_code: str | None
+    # Mappings are excluded from the hash: dicts are unhashable, codes identify the block.
+    other_codes: Mapping[str, str] = field(default_factory=_empty_mapping, hash=False)
+    title: str = ""
+    option_group: str | None = None
+    evaluation_modalities: tuple[str, ...] = ()
+    competencies: tuple[Competency, ...] = ()
+
+    def criteria(self) -> tuple[Criterion, ...]:
+        """All criteria of the block, competency by competency, in document order."""
+        return tuple(c for competency in self.competencies for c in competency.criteria)
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """Who may not sit in a jury role, e.g. ``other_service`` may not have ``trained_candidate``."""
+
+    role: str
+    may_not_have: str
+
+
+@dataclass(frozen=True)
+class JuryRequirements:
+    """How the evaluation committee of a block must be made up."""
+
+    min_evaluators: int
+    roles: Mapping[str, str] = field(
+        default_factory=_empty_mapping, hash=False
+    )  # role code -> French label
+    required_roles: tuple[str, ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()
+    min_sessions: int | None = None
+    distinct_session_dates: bool = False
+    decisions: tuple[str, ...] = ()
+
+    def role_label(self, role: str) -> str:
+        """The French label of a role, or the code itself when the referential has none."""
+        return self.roles.get(role, role)
+
+
+@dataclass(frozen=True)
+class ChooseGroup:
+    """``count`` blocks to acquire among ``from_blocks``: one group of a combination rule."""
+
+    from_blocks: tuple[str, ...]
+    count: int
+
+
+@dataclass(frozen=True)
+class CombinationRule:
+    """Which acquired blocks (and facts) make the certification."""
+
+    required_blocks: tuple[str, ...]
+    choose: tuple[ChooseGroup, ...] = ()
+    final_interview: bool = False
+
+
+@dataclass(frozen=True)
+class Equivalence:
+    """A block of an older referential version and the blocks of this version it counts as."""
+
+    from_version: str
+    from_block: str
+    to_blocks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A practical case (sujet) a learner works on for one block."""
+
+    id: str
+    block: str
+    title: str
+    statement: str
+    deliverables: tuple[str, ...] = ()
+    duration_minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class Certification:
+    """The certification a referential describes, in one version."""
+
+    code: str
+    rncp_code: str | None
+    title: str
+    certifiers: tuple[str, ...]
+    level: int | None
+    registration_end_date: datetime.date | None
+    version: str
+    supersedes: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Referential:
+    """One version of a certification's referential: blocks, jury, combination, cases."""
+
+    certification: Certification
+    blocks: tuple[Block, ...]
+    jury: JuryRequirements
+    combination: CombinationRule
+    grade_maximum: float
+    equivalences: tuple[Equivalence, ...] = ()
+    cases: tuple[Case, ...] = ()
+
+    @property
+    def version(self) -> str:
+        """Shortcut for ``certification.version``."""
+        return self.certification.version
+
+    def block(self, code: str) -> Block:
+        """The block with this code; `KeyError` naming the code when there is none."""
+        for block in self.blocks:
+            if block.code == code:
+                return block
+        raise KeyError(f"no block {code!r} in {self.certification.code} {self.version}")
+
+    def competency(self, code: str) -> Competency:
+        """The competency with this code, whatever its block."""
+        for block in self.blocks:
+            for competency in block.competencies:
+                if competency.code == code:
+                    return competency
+        raise KeyError(f"no competency {code!r} in {self.certification.code} {self.version}")
+
+    def criterion(self, id: str) -> Criterion:
+        """The criterion with this id, whatever its competency."""
+        for block in self.blocks:
+            for criterion in block.criteria():
+                if criterion.id == id:
+                    return criterion
+        raise KeyError(f"no criterion {id!r} in {self.certification.code} {self.version}")
+
+    def block_of_competency(self, code: str) -> Block:
+        """The block a competency belongs to."""
+        for block in self.blocks:
+            if any(c.code == code for c in block.competencies):
+                return block
+        raise KeyError(f"no competency {code!r} in {self.certification.code} {self.version}")
+
+    def cases_for(self, block_code: str) -> tuple[Case, ...]:
+        """The practical cases written for one block."""
+        return tuple(case for case in self.cases if case.block == block_code)
+
+    def option_groups(self) -> dict[str, tuple[str, ...]]:
+        """Option group name -> codes of the blocks that are alternatives in it."""
+        groups: dict[str, list[str]] = {}
+        for block in self.blocks:
+            if block.option_group is not None:
+                groups.setdefault(block.option_group, []).append(block.code)
+        return {name: tuple(codes) for name, codes in groups.items()}

@@ -1,0 +1,469 @@
+"""Validation of a referential file: YAML text -> dict -> `Referential`.
+
+`ReferentialSchema` checks every field and the cross-field rules of docs/referential-format.md
+(unique codes, option groups covered by the combination, known block and role codes).
+`parse_referential` adds the YAML boundary: `yaml.safe_load` only, a size limit, and a guard
+against alias bombs, and turns marshmallow's nested error dict into field paths such as
+``blocks[2].competencies[0].criteria[3].wording: Missing data for required field.``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from ltiservice.grading.referential import (
+    Block,
+    Case,
+    Certification,
+    ChooseGroup,
+    CombinationRule,
+    Competency,
+    Criterion,
+    Equivalence,
+    Exclusion,
+    JuryRequirements,
+    Referential,
+)
+
+#: A referential is a few hundred kilobytes at most; anything far larger is a mistake or hostile.
+MAX_REFERENTIAL_BYTES = 2_000_000
+#: Nodes after alias expansion: a "billion laughs" file is small but expands exponentially.
+MAX_EXPANDED_NODES = 200_000
+#: The only exclusion kind the seats carry today (see `Seat.trained_candidate`).
+EXCLUSION_KINDS = ("trained_candidate",)
+
+_CERTIFICATION_CODE = validate.Regexp(r"^[A-Z0-9_-]+$", error="Must match [A-Z0-9_-]+.")
+_IDENTIFIER = validate.Regexp(r"^[A-Za-z0-9_.-]+$", error="Must match [A-Za-z0-9_.-]+.")
+_NOT_EMPTY = validate.Length(min=1)
+
+
+class ReferentialError(ValueError):
+    """A referential file that cannot be used; `problems` are ``"field.path: message"`` lines."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def _identifier(**kwargs: Any) -> fields.String:
+    return fields.String(validate=_IDENTIFIER, **kwargs)
+
+
+def _text(**kwargs: Any) -> fields.String:
+    return fields.String(validate=_NOT_EMPTY, **kwargs)
+
+
+class CriterionSchema(Schema):
+    """One evaluation criterion."""
+
+    id = _identifier(required=True)
+    wording = _text(required=True)
+    derived = fields.Boolean(load_default=False)
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> Criterion:
+        return Criterion(**data)
+
+
+class CompetencySchema(Schema):
+    """One competency and its criteria (at least one)."""
+
+    code = _identifier(required=True)
+    wording = _text(required=True)
+    criteria = fields.List(fields.Nested(CriterionSchema), required=True, validate=_NOT_EMPTY)
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> Competency:
+        return Competency(
+            code=data["code"], wording=data["wording"], criteria=tuple(data["criteria"])
+        )
+
+
+class BlockSchema(Schema):
+    """One block of competencies (at least one competency)."""
+
+    code = _identifier(required=True)
+    rncp_block_code = fields.String(load_default=None, allow_none=True)
+    other_codes = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    title = _text(required=True)
+    option_group = fields.String(load_default=None, allow_none=True, validate=_NOT_EMPTY)
+    evaluation_modalities = fields.List(_text(), load_default=list)
+    competencies = fields.List(fields.Nested(CompetencySchema), required=True, validate=_NOT_EMPTY)
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> Block:
+        return Block(
+            code=data["code"],
+            rncp_block_code=data["rncp_block_code"],
+            other_codes=MappingProxyType(dict(data["other_codes"])),
+            title=data["title"],
+            option_group=data["option_group"],
+            evaluation_modalities=tuple(data["evaluation_modalities"]),
+            competencies=tuple(data["competencies"]),
+        )
+
+
+class ExclusionSchema(Schema):
+    """Who may not sit in a role."""
+
+    role = _identifier(required=True)
+    may_not_have = fields.String(required=True, validate=validate.OneOf(EXCLUSION_KINDS))
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> Exclusion:
+        return Exclusion(**data)
+
+
+class JurySchema(Schema):
+    """Jury requirements; role codes used anywhere must be declared in ``roles``."""
+
+    min_evaluators = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    roles = fields.Dict(keys=_identifier(), values=_text(), required=True, validate=_NOT_EMPTY)
+    required_roles = fields.List(_identifier(), load_default=list)
+    exclusions = fields.List(fields.Nested(ExclusionSchema), load_default=list)
+    min_sessions = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1)
+    )
+    distinct_session_dates = fields.Boolean(load_default=False)
+    decisions = fields.List(_text(), load_default=list)
+
+    @validates_schema
+    def check_roles(self, data: dict[str, Any], **kwargs: Any) -> None:
+        roles = data["roles"]
+        errors: dict[str, Any] = {}
+        for index, role in enumerate(data["required_roles"]):
+            if role not in roles:
+                _add(errors, ("required_roles", index), f"Unknown role {role!r}: not in roles.")
+        for index, exclusion in enumerate(data["exclusions"]):
+            if exclusion.role not in roles:
+                message = f"Unknown role {exclusion.role!r}: not in roles."
+                _add(errors, ("exclusions", index, "role"), message)
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> JuryRequirements:
+        return JuryRequirements(
+            min_evaluators=data["min_evaluators"],
+            roles=MappingProxyType(dict(data["roles"])),
+            required_roles=tuple(data["required_roles"]),
+            exclusions=tuple(data["exclusions"]),
+            min_sessions=data["min_sessions"],
+            distinct_session_dates=data["distinct_session_dates"],
+            decisions=tuple(data["decisions"]),
+        )
+
+
+class ChooseGroupSchema(Schema):
+    """``count`` blocks among ``from``."""
+
+    from_blocks = fields.List(_identifier(), data_key="from", required=True, validate=_NOT_EMPTY)
+    count = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+    @validates_schema
+    def check_count(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["count"] > len(data["from_blocks"]):
+            raise ValidationError("Must not exceed the number of blocks in 'from'.", "count")
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> ChooseGroup:
+        return ChooseGroup(from_blocks=tuple(data["from_blocks"]), count=data["count"])
+
+
+class CombinationSchema(Schema):
+    """How blocks make the certification."""
+
+    required_blocks = fields.List(_identifier(), required=True)
+    choose = fields.List(fields.Nested(ChooseGroupSchema), load_default=list)
+    final_interview = fields.Boolean(load_default=False)
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> CombinationRule:
+        return CombinationRule(
+            required_blocks=tuple(data["required_blocks"]),
+            choose=tuple(data["choose"]),
+            final_interview=data["final_interview"],
+        )
+
+
+class GradeSchema(Schema):
+    """The LMS grade scale."""
+
+    score_maximum = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> float:
+        return float(data["score_maximum"])
+
+
+class EquivalenceSchema(Schema):
+    """A block of an older version and what it counts as in this one."""
+
+    from_version = _text(required=True)
+    from_block = _identifier(required=True)
+    to_blocks = fields.List(_identifier(), required=True, validate=_NOT_EMPTY)
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> Equivalence:
+        return Equivalence(
+            from_version=data["from_version"],
+            from_block=data["from_block"],
+            to_blocks=tuple(data["to_blocks"]),
+        )
+
+
+class CaseSchema(Schema):
+    """A practical case for one block."""
+
+    id = _identifier(required=True)
+    block = _identifier(required=True)
+    title = _text(required=True)
+    statement = _text(required=True)
+    deliverables = fields.List(_text(), load_default=list)
+    duration_minutes = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1)
+    )
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> Case:
+        return Case(**{**data, "deliverables": tuple(data["deliverables"])})
+
+
+class CertificationSchema(Schema):
+    """The certification header of a referential."""
+
+    code = fields.String(required=True, validate=_CERTIFICATION_CODE)
+    rncp_code = fields.String(required=True, allow_none=True, validate=_NOT_EMPTY)
+    title = _text(required=True)
+    certifiers = fields.List(_text(), required=True, validate=_NOT_EMPTY)
+    level = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=8)
+    )
+    registration_end_date = fields.Date(load_default=None, allow_none=True)
+    version = _text(required=True)
+    supersedes = fields.String(load_default=None, allow_none=True, validate=_NOT_EMPTY)
+    source = fields.String(load_default=None, allow_none=True)
+
+    @validates_schema
+    def check_supersedes(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["supersedes"] is not None and data["supersedes"] == data["version"]:
+            raise ValidationError("A version cannot supersede itself.", "supersedes")
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> Certification:
+        return Certification(**{**data, "certifiers": tuple(data["certifiers"])})
+
+
+class ReferentialSchema(Schema):
+    """A whole referential file, with the cross-field checks that span sections."""
+
+    certification = fields.Nested(CertificationSchema, required=True)
+    blocks = fields.List(fields.Nested(BlockSchema), required=True, validate=_NOT_EMPTY)
+    jury = fields.Nested(JurySchema, required=True)
+    combination = fields.Nested(CombinationSchema, required=True)
+    grade = fields.Nested(GradeSchema, required=True)
+    equivalences = fields.List(fields.Nested(EquivalenceSchema), load_default=list)
+    cases = fields.List(fields.Nested(CaseSchema), load_default=list)
+
+    @validates_schema
+    def check_cross_fields(self, data: dict[str, Any], **kwargs: Any) -> None:
+        errors: dict[str, Any] = {}
+        blocks: list[Block] = data["blocks"]
+        _check_unique_codes(blocks, data["cases"], errors)
+        _check_option_groups(blocks, data["combination"], errors)
+        known = {block.code for block in blocks}
+        _check_combination_blocks(data["combination"], known, errors)
+        version = data["certification"].version
+        for index, equivalence in enumerate(data["equivalences"]):
+            if equivalence.from_version == version:
+                message = "Must name an older version, not this one."
+                _add(errors, ("equivalences", index, "from_version"), message)
+            for position, code in enumerate(equivalence.to_blocks):
+                if code not in known:
+                    path = ("equivalences", index, "to_blocks", position)
+                    _add(errors, path, f"Unknown block {code!r}.")
+        for index, case in enumerate(data["cases"]):
+            if case.block not in known:
+                _add(errors, ("cases", index, "block"), f"Unknown block {case.block!r}.")
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> Referential:
+        return Referential(
+            certification=data["certification"],
+            blocks=tuple(data["blocks"]),
+            jury=data["jury"],
+            combination=data["combination"],
+            grade_maximum=data["grade"],
+            equivalences=tuple(data["equivalences"]),
+            cases=tuple(data["cases"]),
+        )
+
+
+def _add(errors: dict[Any, Any], path: tuple[str | int, ...], message: str) -> None:
+    """Store ``message`` at ``path`` in a marshmallow-shaped nested error dict."""
+    node = errors
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    node.setdefault(path[-1], []).append(message)
+
+
+def _check_unique_codes(blocks: list[Block], cases: list[Case], errors: dict[str, Any]) -> None:
+    """Block and competency codes, criterion and case ids are unique in the referential."""
+    seen_blocks: set[str] = set()
+    seen_competencies: set[str] = set()
+    seen_criteria: set[str] = set()
+    for b, block in enumerate(blocks):
+        if block.code in seen_blocks:
+            _add(errors, ("blocks", b, "code"), f"Duplicate block code {block.code!r}.")
+        seen_blocks.add(block.code)
+        for c, competency in enumerate(block.competencies):
+            path = ("blocks", b, "competencies", c)
+            if competency.code in seen_competencies:
+                message = f"Duplicate competency code {competency.code!r}."
+                _add(errors, (*path, "code"), message)
+            seen_competencies.add(competency.code)
+            for k, criterion in enumerate(competency.criteria):
+                if criterion.id in seen_criteria:
+                    message = (
+                        f"Duplicate criterion id {criterion.id!r}: a criterion belongs to "
+                        "exactly one competency."
+                    )
+                    _add(errors, (*path, "criteria", k, "id"), message)
+                seen_criteria.add(criterion.id)
+    seen_cases: set[str] = set()
+    for index, case in enumerate(cases):
+        if case.id in seen_cases:
+            _add(errors, ("cases", index, "id"), f"Duplicate case id {case.id!r}.")
+        seen_cases.add(case.id)
+
+
+def _check_option_groups(
+    blocks: list[Block], combination: CombinationRule, errors: dict[str, Any]
+) -> None:
+    """An option group holds ≥ 2 alternative blocks and one ``choose`` group covers it."""
+    members: dict[str, list[int]] = {}
+    for index, block in enumerate(blocks):
+        if block.option_group is not None:
+            members.setdefault(block.option_group, []).append(index)
+    for group, indexes in members.items():
+        first = ("blocks", indexes[0], "option_group")
+        if len(indexes) < 2:
+            _add(errors, first, f"Option group {group!r} has a single block: needs at least 2.")
+            continue
+        codes = {blocks[i].code for i in indexes}
+        if not any(codes <= set(choose.from_blocks) for choose in combination.choose):
+            message = (
+                f"Option group {group!r} ({', '.join(sorted(codes))}) is covered by no "
+                "combination.choose group."
+            )
+            _add(errors, first, message)
+        required = codes & set(combination.required_blocks)
+        if required:
+            message = f"Alternative blocks cannot be required: {', '.join(sorted(required))}."
+            _add(errors, first, message)
+
+
+def _check_combination_blocks(
+    combination: CombinationRule, known: set[str], errors: dict[str, Any]
+) -> None:
+    """The combination names existing blocks, each at most once."""
+    for index, code in enumerate(combination.required_blocks):
+        if code not in known:
+            _add(errors, ("combination", "required_blocks", index), f"Unknown block {code!r}.")
+    counts = Counter(combination.required_blocks)
+    for group_index, choose in enumerate(combination.choose):
+        counts.update(choose.from_blocks)
+        for index, code in enumerate(choose.from_blocks):
+            if code not in known:
+                path = ("combination", "choose", group_index, "from", index)
+                _add(errors, path, f"Unknown block {code!r}.")
+    for code, count in counts.items():
+        if count > 1:
+            message = f"Block {code!r} appears {count} times in the combination."
+            _add(errors, ("combination", "_schema"), message)
+
+
+def error_paths(messages: Any, prefix: str = "") -> list[str]:
+    """Flatten marshmallow's nested error messages into ``"a.b[2].c: message"`` lines."""
+    if isinstance(messages, Mapping):
+        lines: list[str] = []
+        for key, value in messages.items():
+            lines.extend(error_paths(value, _join(prefix, key)))
+        return lines
+    if isinstance(messages, list | tuple):
+        lines = []
+        for item in messages:
+            lines.extend(error_paths(item, prefix))
+        return lines
+    return [f"{prefix or '(document)'}: {messages}"]
+
+
+def _join(prefix: str, key: Any) -> str:
+    if key == "_schema":
+        return prefix
+    if isinstance(key, int):
+        return f"{prefix}[{key}]"
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+def _expanded_size(node: Any, memo: dict[int, int]) -> int:
+    """Node count with aliases expanded, computed once per shared object (linear time)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if isinstance(node, Mapping):
+        size = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.items())
+    elif isinstance(node, list):
+        size = 1 + sum(_expanded_size(item, memo) for item in node)
+    else:
+        size = 1
+    memo[key] = size
+    return size
+
+
+def load_yaml(text: str) -> Any:
+    """Parse referential YAML safely, or raise `ReferentialError` with the line and column."""
+    if len(text.encode("utf-8")) > MAX_REFERENTIAL_BYTES:
+        raise ReferentialError([f"(document): File larger than {MAX_REFERENTIAL_BYTES} bytes."])
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ReferentialError([f"(document): Invalid YAML: {_yaml_problem(exc)}"]) from exc
+    except RecursionError as exc:
+        raise ReferentialError(["(document): Invalid YAML: nesting too deep."]) from exc
+    # Marshmallow would walk every alias expansion, so refuse exponential documents up front.
+    if _expanded_size(data, {}) > MAX_EXPANDED_NODES:
+        raise ReferentialError(["(document): Too many nodes once YAML aliases are expanded."])
+    return data
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    if mark is None:
+        return str(problem)
+    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
+
+
+def build_referential(data: Any) -> Referential:
+    """Validate an already parsed document; `ReferentialError` lists every problem by path."""
+    if not isinstance(data, Mapping):
+        raise ReferentialError(["(document): Must be a mapping (certification, blocks, …)."])
+    try:
+        referential: Referential = ReferentialSchema().load(data)
+    except ValidationError as exc:
+        raise ReferentialError(error_paths(exc.messages)) from exc
+    return referential
+
+
+def parse_referential(text: str) -> Referential:
+    """YAML text of a referential file -> validated `Referential`."""
+    return build_referential(load_yaml(text))
