@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ltiservice.grading.interface import BlockOutcome, Rules, Verdict
-from ltiservice.grading.referential import Block
+from ltiservice.grading.interface import Block, BlockOutcome, Rules, Verdict
 
 
 class MutualiteRules(Rules):
@@ -27,8 +26,6 @@ class MutualiteRules(Rules):
         block, only across blocks (each block is capitalised on its own).
         """
         results = tuple(self.competency_result(c, verdicts) for c in block.competencies)
-        return BlockOutcome(
-            block_code=block.code,
-            acquired=all(result.acquired for result in results),
-            competencies=results,
-        )
+        # A block without competencies would be "all acquired" vacuously: refuse that too.
+        acquired = bool(results) and all(result.acquired for result in results)
+        return BlockOutcome(block_code=block.code, acquired=acquired, competencies=results)
