@@ -1,0 +1,50 @@
+"""Application assembly: settings, logging, storage, LTI, views, errors, security headers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+
+from ltiservice import db, errors, logs, security
+from ltiservice.config import load_settings, prepare_instance
+
+
+def build_app(test_config: dict[str, Any] | None = None) -> Flask:
+    settings = prepare_instance(load_settings(test_config))
+    logs.configure(settings.log_level)
+    app = Flask(__name__, instance_path=settings.instance_path)
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.env == "testing",
+        # LMS iframes are cross-site: without these the browser drops the session.
+        SESSION_COOKIE_NAME="ltiservice_session",
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_SAMESITE="None",
+        SESSION_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        MAX_CONTENT_LENGTH=(settings.max_upload_mb + 1) * 1024 * 1024,
+        PREFERRED_URL_SCHEME="https" if settings.is_production else "http",
+    )
+    if settings.is_production:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    db.init_app(app)
+    from ltiservice.lti import adapter
+
+    adapter.init_app(app)
+    errors.init_app(app)
+    security.init_app(app)
+
+    from ltiservice.health import bp as health_bp
+    from ltiservice.lti.views import bp as lti_bp
+    from ltiservice.web.views import bp as web_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(lti_bp)
+    app.register_blueprint(web_bp)
+    return app

@@ -1,0 +1,160 @@
+"""Settings: defaults < TOML file < environment (LTISERVICE_*), validated loudly.
+
+Nothing here touches the disk at import time; `load_settings` does the reading and
+`prepare_instance` creates what the embedded default needs (instance folder, secret key).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ENV_PREFIX = "LTISERVICE_"
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the service reads, with its default."""
+
+    env: str = "development"  # development | production | testing
+    instance_path: str = "instance"
+    base_url: str = "http://127.0.0.1:5000"
+    database_url: str = ""  # empty: SQLite in the instance folder
+    redis_url: str = ""  # empty: launch state in the database
+    secret_key: str = ""
+    keys_dir: str = ""  # empty: <instance>/keys
+    upload_dir: str = ""  # empty: <instance>/files
+    max_upload_mb: int = 20
+    launch_lifetime_s: int = 86400
+    jwt_leeway_s: int = 60
+    jwks_refetch_interval_s: int = 60
+    jwks_cache_lifetime_s: int = 3600
+    http_timeout_s: float = 10.0
+    log_level: str = "INFO"
+    outbox_thread: bool = True  # deliver in a background thread (embedded default)
+    cdc_xsd_version: str = "1.1.2"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+_FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    kind = _FIELD_TYPES[name]
+    try:
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(text)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        return str(raw)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{ENV_PREFIX}{name.upper()}: expected {kind}, got {raw!r}"
+        ) from exc
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: cannot be read ({exc.strerror})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: invalid TOML ({exc})") from exc
+    unknown = sorted(set(data) - set(_FIELD_TYPES))
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown setting(s) {', '.join(unknown)}")
+    return data
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Merge defaults, the TOML file named by LTISERVICE_CONFIG, the environment, overrides."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config_file = environ.get(f"{ENV_PREFIX}CONFIG")
+    if config_file:
+        values.update(_read_file(Path(config_file)))
+    for name in _FIELD_TYPES:
+        key = f"{ENV_PREFIX}{name.upper()}"
+        if key in environ:
+            values[name] = environ[key]
+    values.update(overrides or {})
+    unknown = sorted(set(values) - set(_FIELD_TYPES))
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+    settings = Settings(**{name: _coerce(name, raw) for name, raw in values.items()})
+    validate_settings(settings)
+    return settings
+
+
+def validate_settings(settings: Settings) -> None:
+    """Refuse settings the service cannot run with, naming the setting."""
+    if settings.env not in {"development", "production", "testing"}:
+        raise ConfigError(f"{ENV_PREFIX}ENV: must be development, production or testing")
+    parts = urlsplit(settings.base_url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigError(f"{ENV_PREFIX}BASE_URL: must be an absolute http(s) URL")
+    if settings.is_production:
+        if parts.scheme != "https":
+            raise ConfigError(f"{ENV_PREFIX}BASE_URL: must use https in production")
+        if len(settings.secret_key) < 32:
+            raise ConfigError(
+                f"{ENV_PREFIX}SECRET_KEY: required in production (at least 32 characters)"
+            )
+        if not settings.database_url:
+            raise ConfigError(f"{ENV_PREFIX}DATABASE_URL: required in production")
+    if settings.max_upload_mb <= 0:
+        raise ConfigError(f"{ENV_PREFIX}MAX_UPLOAD_MB: must be positive")
+    if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError(f"{ENV_PREFIX}LOG_LEVEL: must be DEBUG, INFO, WARNING or ERROR")
+
+
+def prepare_instance(settings: Settings) -> Settings:
+    """Create the instance folder and fill the defaults that live in it."""
+    instance = Path(settings.instance_path).resolve()
+    instance.mkdir(parents=True, exist_ok=True)
+    changes: dict[str, str] = {"instance_path": str(instance)}
+    if not settings.database_url:
+        changes["database_url"] = f"sqlite:///{instance / 'ltiservice.db'}"
+    if not settings.keys_dir:
+        changes["keys_dir"] = str(instance / "keys")
+    if not settings.upload_dir:
+        changes["upload_dir"] = str(instance / "files")
+    if not settings.secret_key:
+        changes["secret_key"] = _instance_secret(instance / "secret_key")
+    return replace(settings, **changes)
+
+
+def _instance_secret(path: Path) -> str:
+    # Generated once and kept outside git so sessions survive restarts in development.
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value

@@ -1,0 +1,102 @@
+"""Builds pylti1p3 objects for the current Flask request from the app's shared pieces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from flask import Flask, current_app, render_template
+from pylti1p3.contrib.flask import FlaskOIDCLogin, FlaskRequest
+
+from ltiservice import db
+from ltiservice.config import Settings
+from ltiservice.lti.keys import KeyRing
+from ltiservice.lti.launch import ToolMessageLaunch
+from ltiservice.lti.storage import SecureCookieService, SharedLaunchDataStorage
+from ltiservice.lti.store import SharedStore, build_store
+from ltiservice.lti.tool_conf import DatabaseToolConf
+
+LOGIN_PARAMS = (
+    "iss", "login_hint", "target_link_uri", "lti_message_hint", "lti_deployment_id", "client_id",
+)
+
+
+class ToolOIDCLogin(FlaskOIDCLogin):  # type: ignore[misc]
+    """OIDC login whose cookie check is a French, accessible page with no inline script.
+
+    Inside an LMS iframe the browser may refuse third-party cookies; the page tests that,
+    then either continues here or offers to open the activity in a new window.
+    """
+
+    def get_cookies_allowed_js_check(self) -> str:
+        params = {"lti1p3_new_window": "1"}
+        for key in LOGIN_PARAMS:
+            value = self._get_request_param(key)
+            if value:
+                params[key] = value
+        return render_template("lti/cookie_check.html", params=params)
+
+
+def init_app(app: Flask) -> None:
+    settings: Settings = app.config["SETTINGS"]
+    app.extensions["lti_store"] = build_store(settings.redis_url, app.extensions["db_engine"])
+    app.extensions["lti_keyring"] = KeyRing(settings.keys_dir)
+    http = requests.Session()
+    http.headers["User-Agent"] = "ltiservice"
+    app.extensions["lti_http"] = http
+
+
+def settings() -> Settings:
+    return current_app.config["SETTINGS"]  # type: ignore[no-any-return]
+
+
+def store() -> SharedStore:
+    return current_app.extensions["lti_store"]  # type: ignore[no-any-return]
+
+
+def keyring() -> KeyRing:
+    return current_app.extensions["lti_keyring"]  # type: ignore[no-any-return]
+
+
+def http() -> requests.Session:
+    return current_app.extensions["lti_http"]  # type: ignore[no-any-return]
+
+
+def tool_conf() -> DatabaseToolConf:
+    return DatabaseToolConf(db.session(), keyring())
+
+
+def _storage() -> SharedLaunchDataStorage:
+    return SharedLaunchDataStorage(store(), settings().launch_lifetime_s)
+
+
+def new_oidc_login(request: FlaskRequest) -> tuple[ToolOIDCLogin, SecureCookieService]:
+    cookies = SecureCookieService(request)
+    login = ToolOIDCLogin(request, tool_conf(), cookie_service=cookies,
+                          launch_data_storage=_storage())
+    login.enable_check_cookies()
+    return login, cookies
+
+
+def new_message_launch(request: FlaskRequest) -> tuple[ToolMessageLaunch, SecureCookieService]:
+    cookies = SecureCookieService(request)
+    conf = settings()
+    launch = ToolMessageLaunch(
+        request, tool_conf(), cookie_service=cookies, storage=_storage(), store=store(),
+        base_url=conf.base_url, leeway_s=conf.jwt_leeway_s, jwks_ttl_s=conf.jwks_cache_lifetime_s,
+        jwks_refetch_s=conf.jwks_refetch_interval_s, http=http(),
+    )
+    launch.set_launch_data_lifetime(conf.launch_lifetime_s)
+    return launch, cookies
+
+
+def launch_url() -> str:
+    return settings().base_url.rstrip("/") + "/lti/launch"
+
+
+def tool_url(path: str) -> str:
+    return settings().base_url.rstrip("/") + path
+
+
+def flask_request(**kwargs: Any) -> FlaskRequest:
+    return FlaskRequest(**kwargs)

@@ -1,0 +1,66 @@
+"""LTI endpoints: OIDC login initiation, launch, and the tool's public keys."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, jsonify, redirect, request, url_for
+from pylti1p3.exception import OIDCException
+
+from ltiservice import db
+from ltiservice.errors import LaunchError
+from ltiservice.lti import adapter
+from ltiservice.lti.context import remember_launch
+from ltiservice.lti.identity import record_launch
+from ltiservice.lti.launch import launch_error, points_at_tool
+
+bp = Blueprint("lti", __name__, url_prefix="/lti")
+log = logging.getLogger(__name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response:
+    """Third-party initiated login: answer with the redirect to the platform's auth endpoint."""
+    params = request.values
+    target = params.get("target_link_uri", "")
+    if not points_at_tool(target, adapter.settings().base_url):
+        raise launch_error("bad_target", 400)
+    lti_request = adapter.flask_request(request_data=params)
+    conf = adapter.tool_conf()
+    if conf.find_platform(params.get("iss", ""), params.get("client_id")) is None:
+        raise launch_error("unknown_registration")
+    oidc, cookies = adapter.new_oidc_login(lti_request)
+    try:
+        response = oidc.redirect(adapter.launch_url())
+    except OIDCException as exc:
+        raise LaunchError(
+            "La demande de connexion de la plateforme est incomplète (iss, login_hint).",
+            code="bad_login", status=400,
+        ) from exc
+    cookies.update_response(response)
+    return response  # type: ignore[no-any-return]
+
+
+@bp.post("/launch")
+def launch() -> Response:
+    """Validate the id_token, record who launched, then open the right page."""
+    lti_request = adapter.flask_request(request_data=request.form)
+    message_launch, _cookies = adapter.new_message_launch(lti_request)
+    message_launch.validate()
+    body = message_launch.get_launch_data()
+    platform = adapter.tool_conf().find_platform(body["iss"], message_launch.get_client_id())
+    if platform is None:  # deleted between validation and now
+        raise launch_error("unknown_registration")
+    context = record_launch(db.session(), platform, message_launch.get_launch_id(), body)
+    db.session().commit()
+    context = remember_launch(context)
+    log.info("launch %s accepted (%s)", context.message_type, ",".join(context.roles) or "-")
+    return redirect(url_for("web.after_launch", launch=context.launch_id), code=303)
+
+
+@bp.get("/jwks")
+def jwks() -> Response:
+    """The tool's public keys, current and previous, for platforms to verify our JWTs."""
+    response = jsonify(adapter.keyring().jwks())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

@@ -1,0 +1,1 @@
+"""Pages people see inside the LMS."""

@@ -1,0 +1,5 @@
+"""WSGI entry point for gunicorn: `gunicorn ltiservice.wsgi:app`."""
+
+from ltiservice import create_app
+
+app = create_app()
