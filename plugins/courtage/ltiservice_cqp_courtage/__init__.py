@@ -3,8 +3,8 @@
 The fiche says nothing about how the three evaluation sources (training organisation, company
 referent, evaluation commission) are weighed against each other, so the core's default rules
 apply unchanged: a competency is acquired when every criterion is met, a block when every
-competency is, and the certification follows the combination of the referential (BC1–BC5 and
-two of BC6–BC8).
+competency is, and the certification follows the combination of the referential (BC1-BC5 and
+two of BC6-BC8).
 """
 
 from __future__ import annotations
