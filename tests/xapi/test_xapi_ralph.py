@@ -145,3 +145,15 @@ def test_wrong_password_raises_auth_error(ralph_lrs: RalphLRS) -> None:
     assert _ids_in_store(ralph_lrs, [s["id"] for s in statements]) == {
         s["id"]: 0 for s in statements
     }
+
+
+def test_repeated_ids_in_one_call_are_sent_once(ralph_lrs: RalphLRS) -> None:
+    first, second = _launches(_learner(), 2)
+    with _client(ralph_lrs) as client:
+        result = client.send_statements([first, second, copy.deepcopy(first)])
+    # Ralph would refuse the whole batch (400) for a repeated id.
+    assert result.delivered == (first["id"], second["id"])
+    assert _ids_in_store(ralph_lrs, [first["id"], second["id"]]) == {
+        first["id"]: 1,
+        second["id"]: 1,
+    }
