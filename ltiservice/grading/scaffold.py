@@ -44,6 +44,8 @@ class ScaffoldResult:
     package: str
     referential: Path
     files: tuple[Path, ...]
+    block_count: int
+    competency_count: int
 
 
 def plugin_names(code: str) -> tuple[str, str, str]:
@@ -71,7 +73,7 @@ def scaffold_plugin(
     referential_name = f"referential-{fiche.numero.lower()}.yaml"
     referential_text = build_referential_yaml(fiche, code)
     try:
-        parse_referential(referential_text)
+        checked = parse_referential(referential_text)
     except ReferentialError as exc:  # a bug of this module, not of the fiche
         raise ScaffoldError(f"Référentiel généré invalide :\n{exc}") from exc
     files = {
@@ -104,6 +106,8 @@ def scaffold_plugin(
         package=package,
         referential=target / package / referential_name,
         files=tuple(target / relative for relative in files),
+        block_count=len(checked.blocks),
+        competency_count=sum(len(block.competencies) for block in checked.blocks),
     )
 
 
@@ -317,8 +321,8 @@ def build_readme(
 Plugin ltiservice généré depuis l'export RNCP de France compétences (fiche {fiche.numero}).
 Code de certification : `{code}` ; paquet `{package}` ; référentiel `{package}/{referential_name}`.
 
-Installation : `pip install -e .` depuis ce dossier. Vérification sans installer :
-`python -c "from ltiservice.grading.loader import validate_plugin_path; validate_plugin_path('.')"`.
+Vérification sans installer : `ltiservice plugins validate .` ; installation :
+`pip install -e .` depuis ce dossier.
 
 ## À relire avant usage
 1. **Découpage des compétences** : la fiche donne une liste en texte libre ; le découpage proposé
