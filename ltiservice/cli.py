@@ -21,8 +21,13 @@ def _create_app() -> object:
         sys.exit(2)
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
-             add_version_option=False, load_dotenv=False)
+@click.group(
+    cls=FlaskGroup,
+    create_app=_create_app,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+)
 def main() -> None:
     """ltiservice: LTI 1.3 tool that grades certification blocks of competencies."""
 
@@ -53,7 +58,9 @@ def db_current() -> None:
     """Show the database's revision and the latest one."""
     settings = current_app.config["SETTINGS"]
     current = migrate.current_revision(current_app.extensions["db_engine"])
-    click.echo(f"current: {current or 'none'}  head: {migrate.head_revision(settings.database_url)}")
+    click.echo(
+        f"current: {current or 'none'}  head: {migrate.head_revision(settings.database_url)}"
+    )
 
 
 @main.command("serve")
@@ -68,8 +75,16 @@ def serve(host: str, port: int, workers: int) -> None:
     from ltiservice.onboarding import registration_instructions
 
     click.echo(registration_instructions(settings.base_url))
-    argv = ["gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}",
-            "--access-logfile", "-", "ltiservice.wsgi:app"]
+    argv = [
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"{host}:{port}",
+        "--access-logfile",
+        "-",
+        "ltiservice.wsgi:app",
+    ]
     os.execvp(argv[0], argv)  # noqa: S606 - replaces this process with gunicorn
 
 

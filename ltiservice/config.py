@@ -70,9 +70,7 @@ def _coerce(name: str, raw: Any) -> Any:
             return float(raw)
         return str(raw)
     except ValueError as exc:
-        raise ConfigError(
-            f"{ENV_PREFIX}{name.upper()}: expected {kind}, got {raw!r}"
-        ) from exc
+        raise ConfigError(f"{ENV_PREFIX}{name.upper()}: expected {kind}, got {raw!r}") from exc
 
 
 def _read_file(path: Path) -> dict[str, Any]:

@@ -18,8 +18,15 @@ class ServiceError(Exception):
     code = "bad_request"
     title = "Requête invalide"
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
-                 details: dict[str, Any] | None = None, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        details: dict[str, Any] | None = None,
+        hint: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code:
@@ -71,11 +78,20 @@ def _wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
-def render_error(status: int, code: str, title: str, message: str,
-                 details: dict[str, Any] | None = None, hint: str | None = None) -> Response:
+def render_error(
+    status: int,
+    code: str,
+    title: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    hint: str | None = None,
+) -> Response:
     if _wants_json():
         response = jsonify({"error": code, "message": message, "details": details or {}})
     else:
@@ -109,6 +125,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.path)
-        return render_error(500, "internal_error", _HTTP_TITLES[500],
-                            "Une erreur inattendue est survenue. Réessayez ; si elle persiste, "
-                            "contactez l'administrateur du service.")
+        return render_error(
+            500,
+            "internal_error",
+            _HTTP_TITLES[500],
+            "Une erreur inattendue est survenue. Réessayez ; si elle persiste, "
+            "contactez l'administrateur du service.",
+        )

@@ -34,8 +34,10 @@ def generate() -> None:
 def rotate() -> None:
     """New current key; the previous one stays in the JWKS until `keys retire`."""
     key = _keyring().rotate()
-    click.echo(f"Nouvelle clé courante : {key.kid}. L'ancienne reste publiée jusqu'à "
-               "`ltiservice keys retire`.")
+    click.echo(
+        f"Nouvelle clé courante : {key.kid}. L'ancienne reste publiée jusqu'à "
+        "`ltiservice keys retire`."
+    )
 
 
 @keys_cli.command("retire")

@@ -41,8 +41,11 @@ class PlatformSpec:
         for name in ("issuer", "auth_login_url", "auth_token_url", "key_set_url"):
             parts = urlsplit(getattr(self, name) or "")
             if parts.scheme not in {"http", "https"} or not parts.netloc:
-                raise ServiceError(f"{name} doit être une URL http(s) absolue.",
-                                   code="invalid_platform", details={"field": name})
+                raise ServiceError(
+                    f"{name} doit être une URL http(s) absolue.",
+                    code="invalid_platform",
+                    details={"field": name},
+                )
 
 
 def get_or_create_organisation(db: Session, slug: str, name: str | None = None) -> Organisation:
@@ -57,27 +60,35 @@ def get_or_create_organisation(db: Session, slug: str, name: str | None = None) 
 def add_platform(db: Session, spec: PlatformSpec) -> Platform:
     """Register a platform and its deployments; refuses a duplicate (issuer, client_id)."""
     spec.check()
-    if db.scalar(select(Platform).where(Platform.issuer == spec.issuer,
-                                        Platform.client_id == spec.client_id)):
+    if db.scalar(
+        select(Platform).where(Platform.issuer == spec.issuer, Platform.client_id == spec.client_id)
+    ):
         raise ConflictError(
             f"Une plateforme est déjà enregistrée pour {spec.issuer} / {spec.client_id}.",
             code="platform_exists",
         )
     organisation = get_or_create_organisation(db, spec.organisation)
     platform = Platform(
-        organisation_id=organisation.id, name=spec.name, issuer=spec.issuer,
-        client_id=spec.client_id, auth_login_url=spec.auth_login_url,
-        auth_token_url=spec.auth_token_url, key_set_url=spec.key_set_url,
-        auth_audience=spec.auth_audience, product_family=spec.product_family,
-        source=spec.source, registration=spec.registration,
+        organisation_id=organisation.id,
+        name=spec.name,
+        issuer=spec.issuer,
+        client_id=spec.client_id,
+        auth_login_url=spec.auth_login_url,
+        auth_token_url=spec.auth_token_url,
+        key_set_url=spec.key_set_url,
+        auth_audience=spec.auth_audience,
+        product_family=spec.product_family,
+        source=spec.source,
+        registration=spec.registration,
     )
     platform.deployments = [Deployment(deployment_id=d) for d in dict.fromkeys(spec.deployment_ids)]
     db.add(platform)
     try:
         db.flush()
     except IntegrityError as exc:
-        raise ConflictError("Cette plateforme vient d'être enregistrée par ailleurs.",
-                            code="platform_exists") from exc
+        raise ConflictError(
+            "Cette plateforme vient d'être enregistrée par ailleurs.", code="platform_exists"
+        ) from exc
     return platform
 
 
@@ -123,8 +134,13 @@ def load_specs(path: Path) -> list[PlatformSpec]:
         if unknown:
             raise ServiceError(f"{path} [{index}] : champ(s) inconnu(s) {', '.join(unknown)}.")
         try:
-            spec = PlatformSpec(**{**item, "deployment_ids": tuple(item.get("deployment_ids", ())),
-                                   "source": "file"})
+            spec = PlatformSpec(
+                **{
+                    **item,
+                    "deployment_ids": tuple(item.get("deployment_ids", ())),
+                    "source": "file",
+                }
+            )
         except TypeError as exc:
             raise ServiceError(f"{path} [{index}] : {exc}.") from exc
         spec.check()

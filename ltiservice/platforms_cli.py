@@ -43,12 +43,29 @@ def _run(action):  # type: ignore[no-untyped-def]
 @click.option("--key-set-url", required=True)
 @click.option("--deployment-id", "deployment_ids", multiple=True)
 @click.option("--auth-audience", default=None)
-def add(organisation: str, name: str, issuer: str, client_id: str, auth_login_url: str,
-        auth_token_url: str, key_set_url: str, deployment_ids: tuple[str, ...],
-        auth_audience: str | None) -> None:
+def add(
+    organisation: str,
+    name: str,
+    issuer: str,
+    client_id: str,
+    auth_login_url: str,
+    auth_token_url: str,
+    key_set_url: str,
+    deployment_ids: tuple[str, ...],
+    auth_audience: str | None,
+) -> None:
     """Register a platform (an LMS) and its deployments."""
-    spec = PlatformSpec(organisation, name, issuer, client_id, auth_login_url, auth_token_url,
-                        key_set_url, deployment_ids, auth_audience)
+    spec = PlatformSpec(
+        organisation,
+        name,
+        issuer,
+        client_id,
+        auth_login_url,
+        auth_token_url,
+        key_set_url,
+        deployment_ids,
+        auth_audience,
+    )
     platform = _run(lambda session: add_platform(session, spec))
     click.echo(f"Plateforme {platform.id} enregistrée : {issuer} / {client_id}")
 
@@ -57,6 +74,7 @@ def add(organisation: str, name: str, issuer: str, client_id: str, auth_login_ur
 @click.argument("path", type=click.Path(path_type=Path))
 def import_file(path: Path) -> None:
     """Register every platform of a JSON file (see config/platforms.example.json)."""
+
     def action(session):  # type: ignore[no-untyped-def]
         return [add_platform(session, spec) for spec in load_specs(path)]
 
@@ -69,7 +87,9 @@ def import_file(path: Path) -> None:
 @click.argument("deployment_id")
 def add_deployment_cmd(platform_id: str, deployment_id: str) -> None:
     """Add a deployment id to a registered platform."""
-    _run(lambda session: add_deployment(session, find_platform(session, platform_id), deployment_id))
+    _run(
+        lambda session: add_deployment(session, find_platform(session, platform_id), deployment_id)
+    )
     click.echo(f"Déploiement {deployment_id} ajouté.")
 
 
@@ -80,8 +100,10 @@ def list_platforms() -> None:
     if not rows:
         click.echo("Aucune plateforme enregistrée.")
     for p in rows:
-        click.echo(f"{p.id}\t{p.organisation.slug}\t{p.name}\t{p.issuer}\t{p.client_id}\t"
-                   f"{len(p.deployments)} déploiement(s)\t{p.source}")
+        click.echo(
+            f"{p.id}\t{p.organisation.slug}\t{p.name}\t{p.issuer}\t{p.client_id}\t"
+            f"{len(p.deployments)} déploiement(s)\t{p.source}"
+        )
 
 
 @platforms_cli.command("show")
@@ -90,10 +112,16 @@ def show(platform_id: str) -> None:
     """Every field of one platform."""
     p = _run(lambda session: find_platform(session, platform_id))
     for label, value in [
-        ("id", p.id), ("organisation", p.organisation.slug), ("nom", p.name),
-        ("issuer", p.issuer), ("client_id", p.client_id), ("auth_login_url", p.auth_login_url),
-        ("auth_token_url", p.auth_token_url), ("key_set_url", p.key_set_url),
-        ("auth_audience", p.auth_audience or "-"), ("source", p.source),
+        ("id", p.id),
+        ("organisation", p.organisation.slug),
+        ("nom", p.name),
+        ("issuer", p.issuer),
+        ("client_id", p.client_id),
+        ("auth_login_url", p.auth_login_url),
+        ("auth_token_url", p.auth_token_url),
+        ("key_set_url", p.key_set_url),
+        ("auth_audience", p.auth_audience or "-"),
+        ("source", p.source),
         ("déploiements", ", ".join(d.deployment_id for d in p.deployments) or "-"),
     ]:
         click.echo(f"{label:16} {value}")

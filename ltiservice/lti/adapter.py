@@ -17,7 +17,12 @@ from ltiservice.lti.store import SharedStore, build_store
 from ltiservice.lti.tool_conf import DatabaseToolConf
 
 LOGIN_PARAMS = (
-    "iss", "login_hint", "target_link_uri", "lti_message_hint", "lti_deployment_id", "client_id",
+    "iss",
+    "login_hint",
+    "target_link_uri",
+    "lti_message_hint",
+    "lti_deployment_id",
+    "client_id",
 )
 
 
@@ -72,8 +77,9 @@ def _storage() -> SharedLaunchDataStorage:
 
 def new_oidc_login(request: FlaskRequest) -> tuple[ToolOIDCLogin, SecureCookieService]:
     cookies = SecureCookieService(request)
-    login = ToolOIDCLogin(request, tool_conf(), cookie_service=cookies,
-                          launch_data_storage=_storage())
+    login = ToolOIDCLogin(
+        request, tool_conf(), cookie_service=cookies, launch_data_storage=_storage()
+    )
     login.enable_check_cookies()
     return login, cookies
 
@@ -82,9 +88,16 @@ def new_message_launch(request: FlaskRequest) -> tuple[ToolMessageLaunch, Secure
     cookies = SecureCookieService(request)
     conf = settings()
     launch = ToolMessageLaunch(
-        request, tool_conf(), cookie_service=cookies, storage=_storage(), store=store(),
-        base_url=conf.base_url, leeway_s=conf.jwt_leeway_s, jwks_ttl_s=conf.jwks_cache_lifetime_s,
-        jwks_refetch_s=conf.jwks_refetch_interval_s, http=http(),
+        request,
+        tool_conf(),
+        cookie_service=cookies,
+        storage=_storage(),
+        store=store(),
+        base_url=conf.base_url,
+        leeway_s=conf.jwt_leeway_s,
+        jwks_ttl_s=conf.jwks_cache_lifetime_s,
+        jwks_refetch_s=conf.jwks_refetch_interval_s,
+        http=http(),
     )
     launch.set_launch_data_lifetime(conf.launch_lifetime_s)
     return launch, cookies

@@ -67,14 +67,16 @@ def current_launch(launch_id: str | None) -> LaunchContext:
     if not launch_id:
         raise AuthorisationError(
             "Cette page s'ouvre depuis votre plateforme de formation : relancez l'activité.",
-            code="no_launch", status=401,
+            code="no_launch",
+            status=401,
         )
     data = session.get("launches", {}).get(launch_id)
     if data is None:
         raise AuthorisationError(
             "Votre session a expiré ou a été ouverte dans un autre navigateur : relancez "
             "l'activité depuis votre plateforme de formation.",
-            code="unknown_launch", status=401,
+            code="unknown_launch",
+            status=401,
         )
     data = dict(data)
     data["roles"] = tuple(data.get("roles", ()))

@@ -16,7 +16,9 @@ CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 
 
-def record_launch(db: Session, platform: Platform, launch_id: str, body: dict[str, Any]) -> LaunchContext:
+def record_launch(
+    db: Session, platform: Platform, launch_id: str, body: dict[str, Any]
+) -> LaunchContext:
     """Upsert the person and course of a validated launch; return its context."""
     sub = body.get("sub")
     if not isinstance(sub, str) or not sub:

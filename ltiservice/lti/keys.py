@@ -87,15 +87,11 @@ class KeyRing:
         for key in self.keys():
             if key.state == "current":
                 return key
-        raise ToolKeyError(
-            f"no current tool key in {self.folder}: run `ltiservice keys generate`"
-        )
+        raise ToolKeyError(f"no current tool key in {self.folder}: run `ltiservice keys generate`")
 
     def jwks(self) -> dict[str, list[dict[str, Any]]]:
         """Current and previous public keys: platforms that cached either keep working."""
-        return {
-            "keys": [k.public_jwk() for k in self.keys() if k.state in {"current", "previous"}]
-        }
+        return {"keys": [k.public_jwk() for k in self.keys() if k.state in {"current", "previous"}]}
 
     def generate(self) -> ToolKey:
         """Create the first key; refuses when a current key exists (use rotate)."""

@@ -61,12 +61,27 @@ def launch_error(code: str, status: int = 403) -> LaunchError:
 class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
     """A launch validated the way the 1EdTech security framework asks."""
 
-    def __init__(self, request: Any, tool_config: DatabaseToolConf, *, cookie_service: Any,
-                 storage: SharedLaunchDataStorage, store: SharedStore, base_url: str,
-                 leeway_s: int, jwks_ttl_s: int, jwks_refetch_s: int,
-                 http: requests.Session) -> None:
-        super().__init__(request, tool_config, cookie_service=cookie_service,
-                         launch_data_storage=storage, requests_session=http)
+    def __init__(
+        self,
+        request: Any,
+        tool_config: DatabaseToolConf,
+        *,
+        cookie_service: Any,
+        storage: SharedLaunchDataStorage,
+        store: SharedStore,
+        base_url: str,
+        leeway_s: int,
+        jwks_ttl_s: int,
+        jwks_refetch_s: int,
+        http: requests.Session,
+    ) -> None:
+        super().__init__(
+            request,
+            tool_config,
+            cookie_service=cookie_service,
+            launch_data_storage=storage,
+            requests_session=http,
+        )
         self._storage = storage
         self._store = store
         self._base_url = base_url
@@ -145,8 +160,12 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         client_id = self._registration.get_client_id()
         try:
             claims = jwt.decode(
-                id_token, key, algorithms=["RS256"], audience=client_id,
-                issuer=self._registration.get_issuer(), leeway=self._leeway_s,
+                id_token,
+                key,
+                algorithms=["RS256"],
+                audience=client_id,
+                issuer=self._registration.get_issuer(),
+                leeway=self._leeway_s,
                 options={"require": ["exp", "iat", "iss", "aud", "nonce"]},
             )
         except jwt.ExpiredSignatureError as exc:

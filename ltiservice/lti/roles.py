@@ -28,7 +28,7 @@ _ADMIN_URIS = {
 
 def _context_role_name(uri: str) -> str | None:
     if uri.startswith(_CONTEXT):
-        name = uri[len(_CONTEXT):]
+        name = uri[len(_CONTEXT) :]
         return name.split("#")[0].split("/")[0]
     if "/" not in uri and "#" not in uri:
         return uri

@@ -61,6 +61,11 @@ class SecureCookieService(CookieService):
     def update_response(self, response: Any) -> None:
         for key, (value, max_age) in self._to_set.items():
             response.set_cookie(
-                key, value, max_age=max_age, path="/", secure=True, httponly=True,
+                key,
+                value,
+                max_age=max_age,
+                path="/",
+                secure=True,
+                httponly=True,
                 samesite="None",
             )

@@ -35,7 +35,8 @@ def login() -> Response:
     except OIDCException as exc:
         raise LaunchError(
             "La demande de connexion de la plateforme est incomplète (iss, login_hint).",
-            code="bad_login", status=400,
+            code="bad_login",
+            status=400,
         ) from exc
     cookies.update_response(response)
     return response  # type: ignore[no-any-return]

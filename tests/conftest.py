@@ -1,0 +1,75 @@
+"""Fixtures that build the real app on a real database, served over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, delete
+
+from ltiservice import create_app, migrate
+from ltiservice.models import Base
+from tests.support.databases import throwaway_database
+from tests.support.live_server import free_port, serve
+
+pytest_plugins = ["tests.peers.platform", "tests.peers.ralph", "tests.support.lti_harness"]
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One migrated throwaway database for the session (SQLite, or PostgreSQL in CI)."""
+    with throwaway_database(tmp_path_factory.mktemp("db")) as url:
+        migrate.upgrade(url)
+        yield url
+
+
+def _wipe(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(delete(table))
+    engine.dispose()
+
+
+def make_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
+    config = {
+        "env": "testing",
+        "database_url": database_url,
+        "instance_path": str(instance),
+        "secret_key": "test-secret-key-that-is-long-enough-0123456789",
+        "outbox_thread": False,
+        **overrides,
+    }
+    app = create_app(config)
+    app.extensions["lti_keyring"].ensure()
+    return app
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app on the session's database; every table emptied after the test."""
+    application = make_app(database_url, tmp_path / "instance")
+    yield application
+    application.extensions["db_engine"].dispose()
+    _wipe(database_url)
+
+
+@dataclass
+class LiveApp:
+    app: Flask
+    url: str
+
+
+@pytest.fixture
+def live_app(database_url: str, tmp_path: Path) -> Iterator[LiveApp]:
+    """The app served on 127.0.0.1 with its base URL set to where it listens."""
+    port = free_port()
+    application = make_app(database_url, tmp_path / "instance", base_url=f"http://127.0.0.1:{port}")
+    with serve(application, port) as url:
+        yield LiveApp(application, url)
+    application.extensions["db_engine"].dispose()
+    _wipe(database_url)
