@@ -197,6 +197,10 @@ class PlatformPeer:
         self.deep_link_return_url: str = info["deep_link_return_url"]
         self.openid_configuration_url: str = info["openid_configuration_url"]
 
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self.session.close()
+
     # -- plumbing
 
     def _call(self, method: str, path: str, what: str, json: Any = None,
@@ -370,7 +374,11 @@ class PlatformPeer:
 def platform_peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformPeer]:
     """One Open edX platform peer per test session (or the one at $LTISERVICE_OPENEDX_PEER_URL)."""
     if os.environ.get(URL_ENV):
-        yield PlatformPeer(os.environ[URL_ENV])
+        peer = PlatformPeer(os.environ[URL_ENV])
+        yield peer
+        peer.close()
         return
     with OpenedxPlatform(tmp_path_factory.mktemp("openedx-peer")) as proc:
-        yield PlatformPeer(proc.base_url, log_path=proc.log_path)
+        peer = PlatformPeer(proc.base_url, log_path=proc.log_path)
+        yield peer
+        peer.close()

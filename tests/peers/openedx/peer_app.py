@@ -244,11 +244,14 @@ class Platform:
             lti_launch_url=launch_url or tool.launch_url,
             client_id=tool.client_id,
             deployment_id=tool.deployment_id,
-            rsa_key=key.private_pem,
-            rsa_key_id=key.kid,
+            # The key is attached below as the library's own PlatformKeyHandler, built once
+            # per key: passing the PEM here would re-parse it (~50 ms) on every request.
+            rsa_key=None,
+            rsa_key_id=None,
             redirect_uris=tool.redirect_uris,
             tool_keyset_url=tool.jwks_url or None,
         )
+        consumer.key_handler = key.handler
         if tool.deep_link_launch_url:
             consumer.enable_deep_linking(tool.deep_link_launch_url,
                                          f"{self.base_url}/deep_link_return")
@@ -642,8 +645,8 @@ class Platform:
                             {"WWW-Authenticate": "Bearer"})
         token = auth.split(None, 1)[1].strip()
         tool = self.require_tool()
+        consumer = self.consumer(tool)
         for key in self.state.keys.published():
-            consumer = self.consumer(tool, key_which="current")
             consumer.key_handler = key.handler
             try:
                 allowed = consumer.check_token(token, list(scopes))
