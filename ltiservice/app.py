@@ -33,6 +33,10 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
+    # A broken certification plugin must stop start-up, naming the plugin, file and field.
+    from ltiservice.grading.loader import load_plugins
+
+    app.extensions["plugins"] = load_plugins()
     db.init_app(app)
     from ltiservice.lti import adapter
 

@@ -14,10 +14,15 @@ from ltiservice.config import ConfigError
 
 
 def _create_app() -> object:
+    from ltiservice.grading.interface import PluginError
+
     try:
         return create_app()
     except ConfigError as exc:
         click.echo(f"Configuration invalide : {exc}", err=True)
+        sys.exit(2)
+    except PluginError as exc:
+        click.echo(f"Plugin de certification invalide : {exc}", err=True)
         sys.exit(2)
 
 
