@@ -494,6 +494,15 @@ def test_deep_link_return(peer: PlatformPeer, tool_keys: ToolKeys) -> None:
     links = peer.deep_links()
     assert len(links) == 1 and links[0]["data"] == data
     assert links[0]["content_items"][0]["custom"] == {"case": "bc01"}
+    # Moodle-like placement: the link gets an id and its lineItem a line item in the context.
+    (placement,) = links[0]["placements"]
+    assert placement["context_id"] == "course-1" and placement["custom"] == {"case": "bc01"}
+    (item,) = peer.line_items("course-1")
+    assert item["id"] == placement["lineitem"] and item["scoreMaximum"] == 20
+    assert item["resourceLinkId"] == placement["resource_link_id"]
+    _, claims = _launch(peer, resource_link={"id": placement["resource_link_id"]},
+                        custom=placement["custom"], ags=True, lineitem=placement["lineitem"])
+    assert claims[AGS + "claim/endpoint"]["lineitem"] == placement["lineitem"]
 
 
 # ------------------------------------------------------------------------------ registration
@@ -537,6 +546,44 @@ def test_dynamic_registration(peer: PlatformPeer, tool_keys: ToolKeys) -> None:
     assert tool["deep_link_launch_url"] == "http://127.0.0.1:8/dl"
     login = peer.start_launch({"sub": "u", "roles": [LEARNER]}, resource_link={"id": "l"})
     assert login["login_url"] == "http://127.0.0.1:8/login"
+
+
+# ------------------------------------------------------------------------------ pylti1p3
+
+
+def test_pylti1p3_services_work_against_the_peer(peer: PlatformPeer,
+                                                 tool_keys: ToolKeys) -> None:
+    """The tool's own library talks AGS and NRPS to the peer (paging included)."""
+    from cryptography.hazmat.primitives import serialization
+    from pylti1p3.assignments_grades import AssignmentsGradesService
+    from pylti1p3.grade import Grade
+    from pylti1p3.lineitem import LineItem
+    from pylti1p3.names_roles import NamesRolesProvisioningService
+    from pylti1p3.registration import Registration
+    from pylti1p3.service_connector import ServiceConnector
+
+    peer.set_members("Course-A", [{"user_id": f"u{i}", "roles": [LEARNER]} for i in range(5)])
+    _, claims = _launch(peer, context={"id": "Course-A"}, ags=True, nrps=True)
+    pem = tool_keys.private.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()).decode()
+    registration = (Registration().set_client_id(CLIENT_ID).set_issuer(peer.issuer)
+                    .set_auth_token_url(peer.auth_token_url).set_tool_private_key(pem))
+    connector = ServiceConnector(registration)
+    ags = AssignmentsGradesService(connector, claims[AGS + "claim/endpoint"])
+    line_item = ags.find_or_create_lineitem(
+        LineItem().set_tag("bc01").set_label("BC01").set_score_maximum(20).set_resource_id("r"))
+    grade = (Grade().set_user_id("u1").set_score_given(15).set_score_maximum(20)
+             .set_timestamp("2024-05-01T10:00:00+00:00").set_activity_progress("Completed")
+             .set_grading_progress("FullyGraded"))
+    ags.put_grade(grade, line_item)
+    assert [r["resultScore"] for r in ags.get_grades(line_item)] == [15]
+    nrps_claim = dict(claims["https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"])
+    nrps_claim["context_memberships_url"] += "?limit=2"  # force three pages
+    nrps = NamesRolesProvisioningService(connector, nrps_claim)
+    assert [m["user_id"] for m in nrps.get_members()] == [f"u{i}" for i in range(5)]
+    requests_by_path = peer.stats()["requests_by_path"]
+    assert requests_by_path["/nrps/course-a/memberships"] == 2  # pylti1p3 lower-cases Link
 
 
 # ------------------------------------------------------------------------------ faults

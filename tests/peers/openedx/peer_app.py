@@ -849,12 +849,43 @@ class Platform:
             "claims": claims,
         }
         with self.state.lock:
+            record["placements"] = self._place_content_items(validated, record["data"])
             self.state.deep_links.append(record)
         if req.wants_json():
             return json_response({"accepted": True, "count": len(validated)})
         return html_response(
             "<!doctype html><title>Content saved</title>"
             f"<p id='dl-result'>Saved {len(validated)} content item(s).</p>")
+
+    def _place_content_items(self, items: list[dict[str, Any]],
+                             data: str | None) -> list[dict[str, Any]]:
+        """Glue, Moodle-like: each ``ltiResourceLink`` becomes a placed link in the deep-linking
+        launch's context, and its ``lineItem`` a gradebook line item bound to that link (Open
+        edX stores the items only). Call with the lock held.
+        """
+        launch = next((la for la in self.state.launches.values() if la.dl_data == data), None)
+        context_id = ((launch.spec.get("context") or {}).get("id") if launch else None) or "none"
+        links = [item for item in items if item["type"] == "ltiResourceLink"]
+        # Validate every line item before creating any, so a refusal leaves nothing behind.
+        wanted = [_validate_line_item({"label": item.get("title"), **item["lineItem"]})
+                  if isinstance(item.get("lineItem"), dict) else None for item in links]
+        placements = []
+        for item, line_item in zip(links, wanted, strict=True):
+            link_id = f"dl-link-{len(self.state.deep_links) + 1}-{len(placements) + 1}"
+            placement: dict[str, Any] = {
+                "context_id": context_id, "resource_link_id": link_id,
+                "title": item.get("title"), "url": item.get("url"),
+                "custom": item.get("custom") or {}, "lineitem": None,
+            }
+            if line_item is not None:
+                line_item["resourceLinkId"] = link_id
+                item_id = str(self.state.next_line_item)
+                self.state.next_line_item += 1
+                line_item["id"] = self._line_item_url(context_id, item_id)
+                self.state.line_items.setdefault(context_id, {})[item_id] = line_item
+                placement["lineitem"] = line_item["id"]
+            placements.append(placement)
+        return placements
 
     def _check_deep_link_claims(self, tool: ToolConfig, claims: dict[str, Any]) -> None:
         """Glue: aud, iss, deployment_id, nonce, iat/exp and data, which the library skips."""
