@@ -33,6 +33,8 @@ ProgressCallback = Callable[[int, int], None]
 _PROLOG_LIMIT = 1 << 20
 _READ_CHUNK = 1 << 16
 _ROOT_START = re.compile(rb"<[A-Za-z_:]")
+# Comments and processing instructions may precede the DOCTYPE and hold "<tag"-like text.
+_PROLOG_NOISE = re.compile(rb"<!--.*?-->|<\?.*?\?>", re.DOTALL)
 _NIVEAU = re.compile(r"(\d+)")
 
 # LISTE_COMPETENCES is free text: the export flattens line breaks to runs of spaces, and
@@ -106,7 +108,8 @@ class _CountingReader:
     def prolog(self) -> tuple[bytes, bool]:
         """Return (bytes before the root element, whether the root was found); replayed later."""
         while len(self._pending) < _PROLOG_LIMIT:
-            match = _ROOT_START.search(self._pending)
+            masked = _PROLOG_NOISE.sub(lambda m: b" " * len(m.group()), self._pending)
+            match = _ROOT_START.search(masked)
             if match:
                 return self._pending[: match.start()], True
             chunk = self._raw.read(_READ_CHUNK)

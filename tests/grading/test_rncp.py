@@ -231,6 +231,12 @@ def test_billion_laughs_is_refused_before_any_expansion(tmp_path: Path) -> None:
     assert "lol" not in str(info.value)
 
 
+def test_entity_declaration_after_a_comment_holding_a_tag_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "<!-- <FICHES> -->\n" + BILLION_LAUGHS.split("\n", 1)[1])
+    with pytest.raises(RncpImportError, match="déclare des entités XML"):
+        find_fiche(path, "RNCP1")
+
+
 def test_external_entity_is_refused_and_the_local_file_never_read(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("contenu-secret-4242")
