@@ -1,7 +1,26 @@
 """Tables of the service. Import from here: Alembic reads `Base.metadata` after this import."""
 
 from ltiservice.db import Base
+from ltiservice.models.assessment import Assessment, Submission, SubmissionFile
+from ltiservice.models.evaluation import CertificationAward, Decision, Evaluation, LedgerEntry
 from ltiservice.models.ltistore import LtiStoreEntry
+from ltiservice.models.outbox import OutboxMessage
 from ltiservice.models.tenancy import Course, Deployment, Organisation, Person, Platform
 
-__all__ = ["Base", "Course", "Deployment", "LtiStoreEntry", "Organisation", "Person", "Platform"]
+__all__ = [
+    "Assessment",
+    "Base",
+    "CertificationAward",
+    "Course",
+    "Decision",
+    "Deployment",
+    "Evaluation",
+    "LedgerEntry",
+    "LtiStoreEntry",
+    "Organisation",
+    "OutboxMessage",
+    "Person",
+    "Platform",
+    "Submission",
+    "SubmissionFile",
+]

@@ -1,0 +1,110 @@
+"""Evaluators' readings, jury decisions and the capitalisation ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ltiservice.db import Base
+from ltiservice.models.assessment import Submission
+from ltiservice.models.tenancy import Person, utcnow
+
+
+class Evaluation(Base):
+    """One evaluator's reading of one submission: a verdict and remark per criterion."""
+
+    __tablename__ = "evaluation"
+    __table_args__ = (UniqueConstraint("submission_id", "evaluator_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submission.id", ondelete="CASCADE"), index=True
+    )
+    evaluator_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    jury_role: Mapped[str | None] = mapped_column(String(64), default=None)
+    trained_candidate: Mapped[bool] = mapped_column(Boolean, default=False)
+    session_dates: Mapped[list] = mapped_column(JSON, default=list)  # ISO dates
+    # {criterion_id: {"verdict": "met"|"not_met"|"not_observed", "remark": str}}
+    verdicts: Mapped[dict] = mapped_column(JSON, default=dict)
+    remark: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | signed
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+    submission: Mapped[Submission] = relationship()
+    evaluator: Mapped[Person] = relationship()
+
+
+class Decision(Base):
+    """The jury's outcome for one submission's block. Never updated: a correction supersedes."""
+
+    __tablename__ = "decision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submission.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    certification_code: Mapped[str] = mapped_column(String(64))
+    referential_version: Mapped[str] = mapped_column(String(64))
+    block_code: Mapped[str] = mapped_column(String(64))
+    verdicts: Mapped[dict] = mapped_column(JSON)  # the jury's resolved verdict per criterion
+    remarks: Mapped[dict] = mapped_column(JSON, default=dict)  # criterion id -> remarks shown
+    competency_results: Mapped[list] = mapped_column(JSON)
+    block_acquired: Mapped[bool] = mapped_column(Boolean)
+    score_given: Mapped[float] = mapped_column(Float)
+    score_maximum: Mapped[float] = mapped_column(Float)
+    evaluators: Mapped[list] = mapped_column(JSON)  # [{person_id, role, evaluation_id}]
+    resolution: Mapped[str] = mapped_column(Text, default="")  # how disagreements were settled
+    comment: Mapped[str] = mapped_column(Text, default="")
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("decision.id"), default=None)
+    correction_reason: Mapped[str | None] = mapped_column(Text, default=None)
+
+    submission: Mapped[Submission] = relationship()
+
+
+class LedgerEntry(Base):
+    """Capitalisation: a block acquired for good. Append-only; each points to its decision."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        UniqueConstraint("person_id", "certification_code", "referential_version", "block_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    certification_code: Mapped[str] = mapped_column(String(64))
+    referential_version: Mapped[str] = mapped_column(String(64))
+    block_code: Mapped[str] = mapped_column(String(64))
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id"))
+    acquired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CertificationAward(Base):
+    """The certification granted once the plugin's combination rule is met."""
+
+    __tablename__ = "certification_award"
+    __table_args__ = (UniqueConstraint("person_id", "certification_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    certification_code: Mapped[str] = mapped_column(String(64))
+    referential_version: Mapped[str] = mapped_column(String(64))
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id"))
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
