@@ -1,0 +1,1 @@
+"""Assessments placed in courses, learners' submissions and their files."""

@@ -1,0 +1,233 @@
+"""Durable deliveries: written with the fact they report, delivered later by a worker.
+
+Nothing is sent from inside a web request. `enqueue` adds a row in the caller's transaction;
+`run_once` claims due rows (FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers never
+take the same row), hands each to the deliverer registered for its kind, and records the
+outcome: delivered, retried later with exponential backoff, or dead (visible to admins).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from ltiservice.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+BASE_DELAY_S = 5.0
+MAX_DELAY_S = 3600.0
+CLAIM_LEASE_S = 120.0
+
+
+class RetryableDeliveryError(Exception):
+    """The destination may accept later (network error, 5xx, 429): try again."""
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class PermanentDeliveryError(Exception):
+    """The destination refused for good (400, unknown user): dead-letter with the reason."""
+
+
+Deliverer = Callable[[Session, OutboxMessage], None]
+
+
+@dataclass(frozen=True)
+class RunReport:
+    delivered: int = 0
+    retried: int = 0
+    dead: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.delivered + self.retried + self.dead
+
+
+def enqueue(
+    db: Session,
+    *,
+    organisation_id: int,
+    kind: str,
+    destination: str,
+    dedupe_key: str,
+    payload: dict[str, Any],
+) -> OutboxMessage | None:
+    """Add a delivery to the caller's transaction; a known dedupe key adds nothing."""
+    existing = db.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
+    if existing is not None:
+        return None
+    message = OutboxMessage(
+        organisation_id=organisation_id,
+        kind=kind,
+        destination=destination,
+        dedupe_key=dedupe_key,
+        payload=payload,
+    )
+    db.add(message)
+    return message
+
+
+def backoff_s(
+    attempts: int, retry_after_s: float | None = None, jitter: Callable[[], float] = random.random
+) -> float:
+    """Exponential backoff with jitter, at least what the destination asked for."""
+    delay = min(MAX_DELAY_S, BASE_DELAY_S * (2 ** max(0, attempts - 1)))
+    delay = delay * (0.5 + jitter() / 2)
+    return max(delay, retry_after_s or 0.0)
+
+
+def _claim(db: Session, batch: int, kinds: tuple[str, ...] | None) -> list[OutboxMessage]:
+    now = datetime.now(UTC)
+    due = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(batch)
+    )
+    if kinds:
+        due = due.where(OutboxMessage.kind.in_(kinds))
+    if db.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    # The lease pushes claimed rows into the future: a worker killed mid-delivery leaves them
+    # to be retried after the lease, never lost. The conditional UPDATE makes the claim
+    # atomic where SKIP LOCKED does not exist (SQLite): of two workers, one gets the row.
+    lease_until = now + timedelta(seconds=CLAIM_LEASE_S)
+    claimed: list[int] = []
+    for message_id in list(db.scalars(due)):
+        result = db.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.status == "pending",
+                OutboxMessage.next_attempt_at <= now,
+            )
+            .values(next_attempt_at=lease_until, attempts=OutboxMessage.attempts + 1)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(message_id)
+    db.commit()
+    if not claimed:
+        return []
+    return list(
+        db.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id)
+        )
+    )
+
+
+def run_once(
+    factory: sessionmaker[Session],
+    deliverers: dict[str, Deliverer],
+    batch: int = 50,
+    kinds: tuple[str, ...] | None = None,
+) -> RunReport:
+    """Deliver every due message once; returns what happened."""
+    delivered = retried = dead = 0
+    with factory() as db:
+        for message in _claim(db, batch, kinds):
+            outcome = _deliver_one(db, message, deliverers)
+            delivered += outcome == "delivered"
+            retried += outcome == "retried"
+            dead += outcome == "dead"
+    return RunReport(delivered, retried, dead)
+
+
+def _deliver_one(db: Session, message: OutboxMessage, deliverers: dict[str, Deliverer]) -> str:
+    deliverer = deliverers.get(message.kind)
+    try:
+        if deliverer is None:
+            raise PermanentDeliveryError(f"no deliverer for kind {message.kind}")
+        deliverer(db, message)
+    except RetryableDeliveryError as exc:
+        db.rollback()
+        if message.attempts >= MAX_ATTEMPTS:
+            _mark(db, message, "dead", f"{exc} (after {message.attempts} attempts)")
+            return "dead"
+        delay = backoff_s(message.attempts, exc.retry_after_s)
+        _mark(db, message, "pending", str(exc), datetime.now(UTC) + timedelta(seconds=delay))
+        return "retried"
+    except PermanentDeliveryError as exc:
+        db.rollback()
+        _mark(db, message, "dead", str(exc))
+        log.warning("outbox %s #%s dead: %s", message.kind, message.id, exc)
+        return "dead"
+    _mark(db, message, "delivered", None)
+    return "delivered"
+
+
+def _mark(
+    db: Session,
+    message: OutboxMessage,
+    status: str,
+    error: str | None,
+    next_attempt_at: datetime | None = None,
+) -> None:
+    values: dict[str, Any] = {"status": status, "last_error": error}
+    if status == "delivered":
+        values["delivered_at"] = datetime.now(UTC)
+    if next_attempt_at is not None:
+        values["next_attempt_at"] = next_attempt_at
+    db.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values))
+    db.commit()
+
+
+def retry_dead(db: Session, message_ids: list[int] | None = None) -> int:
+    """Put dead messages back in the queue (after the cause was fixed)."""
+    query = update(OutboxMessage).where(OutboxMessage.status == "dead")
+    if message_ids:
+        query = query.where(OutboxMessage.id.in_(message_ids))
+    result = db.execute(
+        query.values(status="pending", attempts=0, next_attempt_at=datetime.now(UTC))
+    )
+    db.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def counts(db: Session) -> dict[str, int]:
+    rows = db.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+    return {status: int(n) for status, n in rows}
+
+
+class BackgroundWorker:
+    """The embedded default's worker: a daemon thread polling the outbox."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        deliverers: dict[str, Deliverer],
+        interval_s: float = 2.0,
+    ) -> None:
+        self._factory = factory
+        self._deliverers = deliverers
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="outbox", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                report = run_once(self._factory, self._deliverers)
+            except Exception:  # the loop must survive a database outage
+                log.exception("outbox run failed; retrying")
+                report = RunReport()
+            if report.handled == 0:
+                self._stop.wait(self._interval_s)
