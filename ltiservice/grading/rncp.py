@@ -347,13 +347,15 @@ def iter_fiches(
 def find_fiche(
     source: str | os.PathLike[str], numero: str, progress: ProgressCallback | None = None
 ) -> RncpFiche:
-    """Return the fiche ``numero`` (e.g. ``"RNCP36140"``) of an RNCP export.
+    """Return the fiche ``numero`` (e.g. ``"RNCP36140"``, or ``"36140"``) of an RNCP export.
 
     Only the matching fiche is converted; the rest of the file is streamed past. ``progress`` is
     called with (bytes read, total bytes). Raises :class:`RncpImportError` when the fiche is absent
     or the file cannot be read safely.
     """
     wanted = numero.strip().upper()
+    if wanted.isdigit():  # "36140" means RNCP36140; RS fiches always carry their prefix
+        wanted = f"RNCP{wanted}"
     with closing(_iter_fiche_elements(source, progress)) as elements:
         for element in elements:
             if _text(element, "NUMERO_FICHE").upper() == wanted:

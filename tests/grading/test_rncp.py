@@ -91,6 +91,10 @@ def test_real_fiche_fields_are_read_by_name_whatever_their_order() -> None:
     assert first.modalites_evaluation.startswith("Projet de conception d’application")  # noqa: RUF001
 
 
+def test_bare_number_means_an_rncp_fiche() -> None:
+    assert find_fiche(EXTRACT, " 37488 ").numero == "RNCP37488"
+
+
 def test_real_correspondances_give_source_and_destination_block_codes() -> None:
     fiche = find_fiche(EXTRACT, "RNCP37873")
     by_source = {c.source_blocks: c for c in fiche.correspondances}
