@@ -43,14 +43,14 @@ def test_every_statement_lands_exactly_once_through_outages(ralph_lrs: RalphLRS)
         Fault("status", 429, {"Retry-After": in_three_seconds}),
         Fault("close"),
         # The LRS stores the first batch but answers after the client's timeout.
-        Fault("slow", delay=1.5),
+        Fault("slow", delay=4.0),
         Fault("status", 502),
     ]
     slept: list[float] = []
     with (
         FaultProxy(ralph_lrs.endpoint, faults) as proxy,
         LrsClient(
-            proxy.endpoint, ralph_lrs.username, ralph_lrs.password, timeout=0.5, batch_size=10
+            proxy.endpoint, ralph_lrs.username, ralph_lrs.password, timeout=2.0, batch_size=10
         ) as client,
     ):
         result = deliver_with_retries(
