@@ -8,6 +8,22 @@ linking response (``check_and_decode_deep_linking_token``), the JWKS (``get_publ
 
 Glue (each place says why): the library is lenient where the spec is strict, and Open edX's
 AGS / NRPS / registration HTTP views need a full Open edX, so those are rebuilt here.
+
+HTTP surface (issuer = base URL ``http://127.0.0.1:PORT``):
+
+- Admin (for tests, never faulted): ``GET /admin/info``, ``POST /admin/tool``,
+  ``POST /admin/launch``, ``POST /admin/sign``, ``POST /admin/id_token``,
+  ``POST /admin/rotate_keys``, ``POST /admin/retire_previous_key``, ``GET /admin/stats``,
+  ``GET /admin/scores``, ``GET /admin/line_items[?context_id=]``, ``POST /admin/members``,
+  ``GET /admin/deep_links``, ``POST /admin/registration_token``, ``GET /admin/registrations``,
+  ``POST|DELETE /admin/faults``, ``POST /admin/reset``.
+- Platform: ``GET /jwks``, ``GET /launch/<hint>`` (auto-POST login initiation),
+  ``GET|POST /authorize``, ``POST /token``, ``/ags/<ctx>/lineitems[/<id>[/scores|/results]]``,
+  ``GET /nrps/<ctx>/memberships``, ``POST /deep_link_return``,
+  ``GET /.well-known/openid-configuration``, ``POST /register``.
+
+Errors are JSON ``{"error", "error_description"}``; a 500 with ``"error": "peer_bug"`` is a
+bug of this peer, not of the tool.
 """
 
 from __future__ import annotations
@@ -1016,6 +1032,12 @@ def _validate_launch_spec(spec: dict[str, Any]) -> dict[str, Any]:
         raise HttpError(400, "for_user.sub is required for LtiSubmissionReviewRequest")
     if spec.get("custom") is not None and not isinstance(spec["custom"], dict):
         raise HttpError(400, "custom must be an object")
+    accept_types = (spec.get("deep_linking") or {}).get("accept_types") or []
+    unsupported = [t for t in accept_types if t not in LTI_DEEP_LINKING_ACCEPTED_TYPES]
+    if unsupported:
+        # The library would raise while signing; say it now, at launch creation.
+        raise HttpError(400, f"accept_types not supported by Open edX: {unsupported}; "
+                             f"supported: {LTI_DEEP_LINKING_ACCEPTED_TYPES}")
     return spec
 
 
