@@ -150,3 +150,10 @@ def combination_sentences(rule: CombinationRule) -> list[str]:
     if rule.final_interview:
         sentences.append("Réussir l'entretien final avec le jury.")
     return sentences
+
+
+# Authoring commands live in their own module; registered here so `plugins` is one group.
+from ltiservice.grading.cli_authoring import export_moodle_command, scaffold_command  # noqa: E402
+
+plugins_cli.add_command(scaffold_command)
+plugins_cli.add_command(export_moodle_command)
