@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -329,7 +330,7 @@ class PlatformPeer:
 
     def line_items(self, context: str | None = None) -> list[dict[str, Any]]:
         """Line items of a context (all contexts when ``None``)."""
-        query = f"?context_id={requests.utils.quote(context, safe='')}" if context else ""
+        query = f"?context_id={quote(context, safe='')}" if context else ""
         return self._call("GET", f"/admin/line_items{query}", "line_items")
 
     def deep_links(self) -> list[dict[str, Any]]:
@@ -342,8 +343,12 @@ class PlatformPeer:
 
     # -- registration and faults
 
-    def registration_token(self) -> dict[str, str]:
-        """A one-time registration token: ``{token, openid_configuration_url}``."""
+    def registration_token(self) -> dict[str, Any]:
+        """A one-time registration token (valid 1 h).
+
+        ``{token, openid_configuration_url, registration_params}``; ``registration_params`` is
+        the query to open the tool's registration URL with.
+        """
         return self._call("POST", "/admin/registration_token", "registration_token")
 
     def registrations(self) -> list[dict[str, Any]]:

@@ -510,6 +510,9 @@ def test_deep_link_return(peer: PlatformPeer, tool_keys: ToolKeys) -> None:
 
 def test_dynamic_registration(peer: PlatformPeer, tool_keys: ToolKeys) -> None:
     grant = peer.registration_token()
+    assert grant["registration_params"] == {
+        "openid_configuration": grant["openid_configuration_url"],
+        "registration_token": grant["token"]}
     config = requests.get(grant["openid_configuration_url"], timeout=30).json()
     assert config["issuer"] == peer.issuer
     assert config["registration_endpoint"] == f"{peer.base_url}/register"

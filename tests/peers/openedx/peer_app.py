@@ -449,9 +449,13 @@ class Platform:
         token = secrets.token_urlsafe(24)
         with self.state.lock:
             self.state.registration_tokens[token] = time.time() + 3600
+        config_url = f"{self.base_url}/.well-known/openid-configuration"
         return json_response({
             "token": token,
-            "openid_configuration_url": f"{self.base_url}/.well-known/openid-configuration",
+            "openid_configuration_url": config_url,
+            # The query a platform adds to the tool's registration initiation URL.
+            "registration_params": {"openid_configuration": config_url,
+                                    "registration_token": token},
         })
 
     def admin_registrations(self, req: Request) -> Response:
