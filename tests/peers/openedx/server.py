@@ -33,6 +33,13 @@ from peer_app import Platform  # noqa: E402
 log = logging.getLogger("openedx_peer")
 
 
+class PeerServer(ThreadingHTTPServer):
+    """One thread per connection; a deeper accept queue than the stdlib's 5 for load tests."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+
 class PeerHandler(BaseHTTPRequestHandler):
     """Turns each HTTP request into a :class:`Request` for the platform's router."""
 
@@ -112,8 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
-    server = ThreadingHTTPServer((args.host, args.port), PeerHandler)
-    server.daemon_threads = True
+    server = PeerServer((args.host, args.port), PeerHandler)
     port = server.server_address[1]
     handler_cls = type("BoundPeerHandler", (PeerHandler,),
                        {"platform": Platform(f"http://{args.host}:{port}")})
