@@ -100,6 +100,10 @@ def _register_groups() -> None:
     main.add_command(keys_cli)
     main.add_command(platforms_cli)
     main.add_command(organisations_cli)
+    from ltiservice.worker_cli import outbox_cli, worker
+
+    main.add_command(worker)
+    main.add_command(outbox_cli)
     try:
         from ltiservice.grading.cli import plugins_cli
     except ImportError:  # grading package not installed in this build

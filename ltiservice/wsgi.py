@@ -1,5 +1,14 @@
-"""WSGI entry point for gunicorn: `gunicorn ltiservice.wsgi:app`."""
+"""WSGI entry point for gunicorn: `gunicorn ltiservice.wsgi:app`.
+
+On the embedded default each web process also runs a small outbox worker thread; in
+production set `outbox_thread = false` and run `ltiservice worker` processes instead.
+"""
 
 from ltiservice import create_app
+from ltiservice.outbox import BackgroundWorker
+from ltiservice.passback import deliverers
 
 app = create_app()
+
+if app.config["SETTINGS"].outbox_thread:
+    BackgroundWorker(app.extensions["db_sessionmaker"], deliverers(app)).start()

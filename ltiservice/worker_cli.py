@@ -1,0 +1,82 @@
+"""`ltiservice worker` and `ltiservice outbox`: deliver, inspect and retry deliveries."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+from ltiservice import db, outbox
+from ltiservice.models import OutboxMessage
+from ltiservice.passback import deliverers
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due, then stop.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between polls.")
+@click.option("--batch", default=100, show_default=True)
+@with_appcontext
+def worker(once: bool, interval: float, batch: int) -> None:
+    """Deliver the outbox (AGS scores, xAPI statements) with retries and backoff."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    factory = app.extensions["db_sessionmaker"]
+    registry = deliverers(app)
+    stopping = False
+
+    def _stop(*_args: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    while not stopping:
+        report = outbox.run_once(factory, registry, batch=batch)
+        if report.handled:
+            click.echo(
+                f"livrés {report.delivered}, à réessayer {report.retried}, "
+                f"en échec définitif {report.dead}"
+            )
+        if once and report.handled < batch:
+            break
+        if report.handled == 0:
+            time.sleep(interval)
+
+
+outbox_cli = AppGroup("outbox", help="Envois en attente vers les LMS et les LRS.")
+
+
+@outbox_cli.command("status")
+def status() -> None:
+    """Counts per state."""
+    counts = outbox.counts(db.session())
+    for state in ("pending", "delivered", "dead"):
+        click.echo(f"{state:10} {counts.get(state, 0)}")
+
+
+@outbox_cli.command("dead")
+@click.option("--limit", default=50, show_default=True)
+def dead(limit: int) -> None:
+    """Deliveries that failed for good, with the reason."""
+    rows = db.session().scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "dead")
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    for message in rows:
+        click.echo(
+            f"#{message.id}\t{message.kind}\t{message.destination}\t"
+            f"{message.attempts} essai(s)\t{message.last_error}"
+        )
+
+
+@outbox_cli.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+def retry(ids: tuple[int, ...]) -> None:
+    """Queue dead deliveries again (all, or the given ids) once the cause is fixed."""
+    count = outbox.retry_dead(db.session(), list(ids) or None)
+    click.echo(f"{count} envoi(s) remis en file.")
