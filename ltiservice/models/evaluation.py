@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     String,
     Text,
     UniqueConstraint,
@@ -50,6 +51,8 @@ class Decision(Base):
     """The jury's outcome for one submission's block. Never updated: a correction supersedes."""
 
     __tablename__ = "decision"
+    # A decision is superseded by one correction at most (migration 0003).
+    __table_args__ = (Index("uq_decision_supersedes_id", "supersedes_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
@@ -73,6 +76,8 @@ class Decision(Base):
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("decision.id"), default=None)
     correction_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # Jury facts the combination rule reads, e.g. {"final_interview_passed": true} (Mutualité).
+    facts: Mapped[dict | None] = mapped_column(JSON, default=None)
 
     submission: Mapped[Submission] = relationship()
 
