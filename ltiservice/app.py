@@ -44,6 +44,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
 
+    from ltiservice.assessments.placement_views import bp as placement_bp
     from ltiservice.health import bp as health_bp
     from ltiservice.lti.views import bp as lti_bp
     from ltiservice.web.views import bp as web_bp
@@ -51,4 +52,5 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(lti_bp)
     app.register_blueprint(web_bp)
+    app.register_blueprint(placement_bp)
     return app

@@ -63,6 +63,7 @@ def route_launch(db: Session, context: LaunchContext, body: dict[str, Any]) -> s
             "Cette activité n'a pas encore été configurée par votre formateur. Revenez plus tard.",
             code="not_configured",
         )
+    _remember_grade_service(assessment, body)
     context = update_launch(context, assessment_id=assessment.id)
 
     if context.message_type == "LtiSubmissionReviewRequest":
@@ -72,6 +73,18 @@ def route_launch(db: Session, context: LaunchContext, body: dict[str, Any]) -> s
             "evaluations.dashboard", assessment_id=assessment.id, launch=context.launch_id
         )
     return url_for("assessments.case_page", assessment_id=assessment.id, launch=context.launch_id)
+
+
+def _remember_grade_service(assessment: Assessment, body: dict[str, Any]) -> None:
+    """Keep the line item URLs the platform announces (Moodle creates the column when it
+    places a deep-linked activity and tells us its URL at each launch)."""
+    endpoint = body.get("https://purl.imsglobal.org/spec/lti-ags/claim/endpoint")
+    if not isinstance(endpoint, dict):
+        return
+    if isinstance(endpoint.get("lineitem"), str):
+        assessment.lineitem_url = endpoint["lineitem"]
+    if isinstance(endpoint.get("lineitems"), str):
+        assessment.lineitems_url = endpoint["lineitems"]
 
 
 def _review_url(

@@ -1,0 +1,179 @@
+"""Placing an assessment: the trainer's choices validated, stored, and sent back to the LMS."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from sqlalchemy.orm import Session
+
+from ltiservice.errors import ServiceError
+from ltiservice.grading.interface import CertificationPlugin
+from ltiservice.lti.context import LaunchContext
+from ltiservice.models import Assessment
+
+PARIS = ZoneInfo("Europe/Paris")
+
+# What a learner may hand in: extension -> label shown to the trainer.
+FILE_TYPES = {
+    ".pdf": "PDF",
+    ".docx": "Word (.docx)",
+    ".odt": "OpenDocument texte (.odt)",
+    ".xlsx": "Excel (.xlsx)",
+    ".ods": "OpenDocument tableur (.ods)",
+    ".pptx": "PowerPoint (.pptx)",
+    ".jpg": "Image JPEG",
+    ".png": "Image PNG",
+    ".txt": "Texte (.txt)",
+}
+
+
+@dataclass(frozen=True)
+class PlacementChoice:
+    """A validated placement form."""
+
+    certification_code: str
+    block_code: str
+    case_id: str | None
+    custom_title: str | None
+    custom_statement: str | None
+    title: str
+    deadline: datetime | None
+    allowed_extensions: tuple[str, ...]
+    max_file_mb: int
+    max_attempts: int
+    score_maximum: float
+
+
+class PlacementSchema(Schema):
+    """The picker form: certification ▸ block ▸ case ▸ submission rules."""
+
+    block = fields.String(required=True)  # "<CERTIFICATION>:<block code>"
+    case = fields.String(load_default="")  # a plugin case id, or "custom"
+    custom_title = fields.String(load_default="")
+    custom_statement = fields.String(load_default="")
+    title = fields.String(load_default="", validate=validate.Length(max=200))
+    deadline = fields.String(load_default="")
+    allowed_extensions = fields.List(
+        fields.String(validate=validate.OneOf(list(FILE_TYPES))), load_default=list
+    )
+    max_file_mb = fields.Integer(load_default=10, validate=validate.Range(min=1, max=200))
+    max_attempts = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10))
+    score_maximum = fields.Float(load_default=100.0, validate=validate.Range(min=1, max=1000))
+
+    def __init__(self, plugins: dict[str, CertificationPlugin], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._plugins = plugins
+
+    @validates_schema
+    def _check(self, data: dict[str, Any], **_: Any) -> None:
+        code, _, block = data["block"].partition(":")
+        plugin = self._plugins.get(code)
+        if plugin is None or block not in {b.code for b in plugin.current.blocks}:
+            raise ValidationError("Choisissez un bloc de compétences.", "block")
+        case = data["case"]
+        if case == "custom":
+            if not data["custom_title"].strip() or not data["custom_statement"].strip():
+                raise ValidationError("Donnez un titre et un énoncé au cas rédigé.", "case")
+        elif case and case not in {c.id for c in plugin.current.cases if c.block == block}:
+            raise ValidationError("Ce cas n'appartient pas au bloc choisi.", "case")
+        if data["deadline"]:
+            try:
+                datetime.fromisoformat(data["deadline"])
+            except ValueError as exc:
+                raise ValidationError("Date limite illisible.", "deadline") from exc
+        if not data["allowed_extensions"]:
+            raise ValidationError("Autorisez au moins un type de fichier.", "allowed_extensions")
+
+    @post_load
+    def _build(self, data: dict[str, Any], **_: Any) -> PlacementChoice:
+        code, _, block_code = data["block"].partition(":")
+        plugin = self._plugins[code]
+        block = plugin.current.block(block_code)
+        case_id = data["case"] if data["case"] not in {"", "custom"} else None
+        if data["case"] == "" and plugin.current.cases_for(block_code):
+            case_id = plugin.current.cases_for(block_code)[0].id
+        deadline = None
+        if data["deadline"]:
+            parsed = datetime.fromisoformat(data["deadline"])
+            deadline = parsed if parsed.tzinfo else parsed.replace(tzinfo=PARIS)
+        custom = data["case"] == "custom"
+        return PlacementChoice(
+            certification_code=code,
+            block_code=block_code,
+            case_id=case_id,
+            custom_title=data["custom_title"].strip() if custom else None,
+            custom_statement=data["custom_statement"].strip() if custom else None,
+            title=data["title"].strip() or f"{block.code} — {block.title}"[:200],
+            deadline=deadline,
+            allowed_extensions=tuple(data["allowed_extensions"]),
+            max_file_mb=data["max_file_mb"],
+            max_attempts=data["max_attempts"],
+            score_maximum=data["score_maximum"],
+        )
+
+
+def parse_placement(
+    form: dict[str, Any], plugins: dict[str, CertificationPlugin]
+) -> PlacementChoice:
+    """The trainer's form as a PlacementChoice, or a 400 listing what to fix (in French)."""
+    try:
+        return PlacementSchema(plugins).load(form)  # type: ignore[no-any-return]
+    except ValidationError as exc:
+        messages = exc.normalized_messages()
+        flat = [
+            m
+            for value in messages.values()
+            for m in (value if isinstance(value, list) else [value])
+        ]
+        raise ServiceError(
+            " ".join(str(m) for m in flat), code="invalid_placement", details={"fields": messages}
+        ) from exc
+
+
+def create_assessment(
+    db: Session,
+    context: LaunchContext,
+    choice: PlacementChoice,
+    plugins: dict[str, CertificationPlugin],
+    *,
+    resource_link_id: str | None = None,
+    lineitem_url: str | None = None,
+    lineitems_url: str | None = None,
+) -> Assessment:
+    """Store the placement (in the caller's transaction)."""
+    if context.course_id is None:
+        raise ServiceError("Une évaluation se place dans un cours.", code="no_course")
+    plugin = plugins[choice.certification_code]
+    assessment = Assessment(
+        organisation_id=context.organisation_id,
+        platform_id=context.platform_id,
+        course_id=context.course_id,
+        resource_id=secrets.token_hex(16),
+        resource_link_id=resource_link_id,
+        title=choice.title,
+        certification_code=choice.certification_code,
+        referential_version=plugin.current.certification.version,
+        block_code=choice.block_code,
+        case_id=choice.case_id,
+        custom_case=(
+            {"title": choice.custom_title, "statement": choice.custom_statement}
+            if choice.custom_title
+            else None
+        ),
+        deadline=choice.deadline,
+        allowed_extensions=list(choice.allowed_extensions),
+        max_file_mb=choice.max_file_mb,
+        max_attempts=choice.max_attempts,
+        score_maximum=choice.score_maximum,
+        lineitem_url=lineitem_url,
+        lineitems_url=lineitems_url,
+        created_by_id=context.person_id,
+    )
+    db.add(assessment)
+    db.flush()
+    return assessment

@@ -1,0 +1,108 @@
+"""Trainers place an assessment: from the LMS's deep-linking picker, or in place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+
+from ltiservice import db
+from ltiservice.assessments.placement import FILE_TYPES, create_assessment, parse_placement
+from ltiservice.errors import ServiceError
+from ltiservice.lti import deep_linking
+from ltiservice.lti.context import check_csrf, current_launch, require_trainer, update_launch
+
+bp = Blueprint("placement", __name__, url_prefix="/placement")
+
+AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+
+
+def _plugins() -> dict[str, Any]:
+    return current_app.extensions["plugins"]  # type: ignore[no-any-return]
+
+
+def _form_data() -> dict[str, Any]:
+    form = request.form.to_dict()
+    form["allowed_extensions"] = request.form.getlist("allowed_extensions")
+    for name in ("launch", "csrf_token"):
+        form.pop(name, None)
+    return form
+
+
+def _page(
+    template: str,
+    context: Any,
+    error: ServiceError | None = None,
+    values: dict[str, Any] | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    return render_template(
+        template,
+        context=context,
+        plugins=_plugins(),
+        file_types=FILE_TYPES,
+        error=error,
+        values=values or {"allowed_extensions": [".pdf", ".docx", ".odt"]},
+    ), status
+
+
+@bp.route("/picker", methods=["GET", "POST"])
+def picker() -> Any:
+    """Deep linking: choose certification ▸ block ▸ case ▸ rules, then return to the LMS."""
+    context = current_launch(request.values.get("launch"))
+    require_trainer(context)
+    body = deep_linking.launch_body(context.launch_id)
+    deep_linking.deep_link_settings(body)
+    if request.method == "GET":
+        return _page("placement/picker.html", context)
+    check_csrf(context, request.form.get("csrf_token"))
+    form = _form_data()
+    try:
+        choice = parse_placement(form, _plugins())
+    except ServiceError as exc:
+        return _page("placement/picker.html", context, exc, form, 400)
+    assessment = create_assessment(db.session(), context, choice, _plugins())
+    return_url, token = deep_linking.build_response(
+        body,
+        title=assessment.title,
+        custom={"ltiservice_resource_id": assessment.resource_id},
+        score_maximum=assessment.score_maximum,
+        resource_id=assessment.resource_id,
+        tag=f"ltiservice:{assessment.certification_code}:{assessment.block_code}",
+    )
+    db.session().commit()
+    return render_template(
+        "placement/return.html", return_url=return_url, token=token, assessment=assessment
+    )
+
+
+@bp.route("/configure", methods=["GET", "POST"])
+def configure() -> Any:
+    """A resource link the LMS created without deep linking: configure it in place."""
+    context = current_launch(request.values.get("launch"))
+    require_trainer(context)
+    if request.method == "GET":
+        return _page("placement/configure.html", context)
+    check_csrf(context, request.form.get("csrf_token"))
+    form = _form_data()
+    try:
+        choice = parse_placement(form, _plugins())
+    except ServiceError as exc:
+        return _page("placement/configure.html", context, exc, form, 400)
+    body = deep_linking.launch_body(context.launch_id)
+    endpoint = body.get(AGS_ENDPOINT) or {}
+    assessment = create_assessment(
+        db.session(),
+        context,
+        choice,
+        _plugins(),
+        resource_link_id=context.resource_link_id,
+        lineitem_url=endpoint.get("lineitem"),
+        lineitems_url=endpoint.get("lineitems"),
+    )
+    db.session().commit()
+    update_launch(context, assessment_id=assessment.id)
+    return redirect(
+        url_for("evaluations.dashboard", assessment_id=assessment.id, launch=context.launch_id),
+        code=303,
+    )
