@@ -112,7 +112,7 @@ def backoff_delay(
     """
     if attempt < 1:
         raise ValueError("attempt counts from 1")
-    exponential = min(cap, base * 2 ** min(attempt - 1, 62))
+    exponential = min(cap, base * 2.0 ** min(attempt - 1, 62))
     delay = exponential / 2 + jitter() * exponential / 2
     return max(delay, retry_after) if retry_after is not None else delay
 

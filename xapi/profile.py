@@ -51,7 +51,8 @@ def find_template(statement: dict[str, Any]) -> dict[str, Any] | None:
     """The template whose verb and object activity type match the statement, if any."""
     verb = _get(statement, "verb", "id")
     object_type = _get(statement, "object", "definition", "type")
-    for template in load_profile()["templates"]:
+    templates: list[dict[str, Any]] = load_profile()["templates"]
+    for template in templates:
         wanted_type = template.get("objectActivityType", _MISSING)
         if template["verb"] == verb and (wanted_type is _MISSING or wanted_type == object_type):
             return template
@@ -139,7 +140,7 @@ def _member(value: Any, allowed: list[Any]) -> bool:
 
 
 def _check_context_types(template: dict[str, Any], statement: dict[str, Any]) -> list[str]:
-    problems = []
+    problems: list[str] = []
     for key, field in _DETERMINING_CONTEXT.items():
         wanted = template.get(key, [])
         present = evaluate_path(

@@ -93,7 +93,9 @@ def test_batch_of_150_in_one_post_then_resent_without_duplicates(ralph_lrs: Ralp
     assert set(_ids_in_store(ralph_lrs, ids).values()) == {1}
 
 
-def test_same_id_other_content_counts_as_delivered_and_is_reported(ralph_lrs: RalphLRS) -> None:
+def test_same_id_other_content_counts_as_delivered_and_is_reported(
+    ralph_lrs: RalphLRS, caplog: pytest.LogCaptureFixture
+) -> None:
     learner = _learner()
     original, new_one, new_two = _launches(learner, 3)
     altered = copy.deepcopy(original)
@@ -110,10 +112,15 @@ def test_same_id_other_content_counts_as_delivered_and_is_reported(ralph_lrs: Ra
     assert counts == {original["id"]: 1, new_one["id"]: 1, new_two["id"]: 1}
     kept = [s for s in ralph_lrs.stored_statements() if s["id"] == original["id"]]
     assert kept[0]["timestamp"] == original["timestamp"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [f"LRS holds statement {original['id']} with other content (409)"]
 
 
-def test_invalid_statement_is_isolated_and_the_others_stored(ralph_lrs: RalphLRS) -> None:
-    statements = _launches(_learner(), 10)
+def test_invalid_statement_is_isolated_and_the_others_stored(
+    ralph_lrs: RalphLRS, caplog: pytest.LogCaptureFixture
+) -> None:
+    learner = _learner()
+    statements = _launches(learner, 10)
     bad = statements[6]
     bad["actor"] = {"objectType": "Agent"}  # no identifier: every LRS must refuse it
     posts: list[int] = []
@@ -131,6 +138,10 @@ def test_invalid_statement_is_isolated_and_the_others_stored(ralph_lrs: RalphLRS
     assert posts[0] == 422 and posts.count(422) <= 5 and len(posts) <= 9
     assert set(_ids_in_store(ralph_lrs, good_ids).values()) == {1}
     assert _ids_in_store(ralph_lrs, [bad["id"]]) == {bad["id"]: 0}
+    # Logs name the statement by id only: no content, no LRS echo, no credentials.
+    assert bad["id"] in caplog.text
+    for secret in (learner.name, "Field required", ralph_lrs.password, PLACEMENT.case.iri):
+        assert secret not in caplog.text
 
 
 def test_wrong_password_raises_auth_error(ralph_lrs: RalphLRS) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import uuid
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
+import xapi
 from tests.xapi.samples import (
     AT,
     BLOCK_1,
@@ -285,3 +288,16 @@ def test_bad_inputs_are_refused(build: object, message: str) -> None:
 def test_registration_must_be_a_uuid() -> None:
     with pytest.raises(TypeError):
         build_launched(LEARNER, PLACEMENT, str(REGISTRATION), "l", AT)  # type: ignore[arg-type]
+
+
+def test_xapi_imports_nothing_from_ltiservice() -> None:
+    package = Path(xapi.__file__).parent
+    for source in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            assert not any(n.split(".")[0] == "ltiservice" for n in names), source.name
