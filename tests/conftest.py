@@ -16,7 +16,12 @@ from ltiservice.models import Base
 from tests.support.databases import throwaway_database
 from tests.support.live_server import free_port, serve
 
-pytest_plugins = ["tests.peers.platform", "tests.peers.ralph", "tests.support.lti_harness"]
+pytest_plugins = [
+    "tests.peers.platform",
+    "tests.peers.ralph",
+    "tests.peers.xapi_validator",
+    "tests.support.lti_harness",
+]
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from tests.peers.xapi_validator import XapiValidator, xapi_validator  # noqa: F401 - fixture
+from tests.peers.xapi_validator import XapiValidator
 from tests.xapi.samples import all_statements
 
 pytestmark = pytest.mark.peer

@@ -1,0 +1,200 @@
+"""Learners' personal data (RGPD): export everything we hold about a person, erase it.
+
+Erasure keeps what the certifier must keep — decisions, the capitalisation ledger and
+certification awards — but anonymised: the person's LMS identifier is replaced by a random
+pseudonym, name and email are dropped, submitted texts and files are deleted, and remarks
+written about the person are cleared. The command says so when it runs.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from ltiservice.assessments import files
+from ltiservice.errors import NotFoundError
+from ltiservice.models import (
+    CertificationAward,
+    Decision,
+    Evaluation,
+    LedgerEntry,
+    OutboxMessage,
+    Person,
+    Platform,
+    Submission,
+)
+
+KEPT_FOR_CERTIFIER = (
+    "Conservés de façon anonymisée (obligation du certificateur) : décisions du jury, blocs "
+    "acquis (capitalisation) et certifications obtenues."
+)
+
+
+def find_person(db: Session, platform_id: int, sub: str) -> Person:
+    person = db.scalar(select(Person).where(Person.platform_id == platform_id, Person.sub == sub))
+    if person is None:
+        raise NotFoundError(f"Aucune personne {sub!r} sur la plateforme {platform_id}.")
+    return person
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def export_person(db: Session, person: Person) -> dict[str, Any]:
+    """Everything stored about `person`, as plain JSON-ready data."""
+    platform = db.get(Platform, person.platform_id)
+    submissions = db.scalars(
+        select(Submission).where(Submission.person_id == person.id).order_by(Submission.id)
+    ).all()
+    as_candidate = db.scalars(
+        select(Evaluation).join(Submission).where(Submission.person_id == person.id)
+    ).all()
+    as_evaluator = db.scalars(select(Evaluation).where(Evaluation.evaluator_id == person.id)).all()
+    decisions = db.scalars(select(Decision).where(Decision.person_id == person.id)).all()
+    ledger = db.scalars(select(LedgerEntry).where(LedgerEntry.person_id == person.id)).all()
+    awards = db.scalars(
+        select(CertificationAward).where(CertificationAward.person_id == person.id)
+    ).all()
+    return {
+        "person": {
+            "platform": platform.issuer if platform else None,
+            "lti_sub": person.sub,
+            "name": person.name,
+            "email": person.email,
+            "first_seen": _iso(person.created_at),
+            "last_seen": _iso(person.last_seen_at),
+        },
+        "submissions": [
+            {
+                "assessment": s.assessment.title,
+                "attempt": s.attempt,
+                "status": s.status,
+                "text": s.text,
+                "submitted_at": _iso(s.submitted_at),
+                "files": [
+                    {"name": f.filename, "size": f.size, "sha256": f.sha256, "erased": f.erased}
+                    for f in s.files
+                ],
+            }
+            for s in submissions
+        ],
+        "evaluations_received": [
+            {
+                "submission": e.submission_id,
+                "jury_role": e.jury_role,
+                "verdicts": e.verdicts,
+                "remark": e.remark,
+                "signed_at": _iso(e.signed_at),
+            }
+            for e in as_candidate
+        ],
+        "evaluations_written": [
+            {
+                "submission": e.submission_id,
+                "jury_role": e.jury_role,
+                "trained_candidate": e.trained_candidate,
+                "signed_at": _iso(e.signed_at),
+            }
+            for e in as_evaluator
+        ],
+        "decisions": [
+            {
+                "certification": d.certification_code,
+                "version": d.referential_version,
+                "block": d.block_code,
+                "acquired": d.block_acquired,
+                "score": d.score_given,
+                "score_maximum": d.score_maximum,
+                "competencies": d.competency_results,
+                "remarks": d.remarks,
+                "comment": d.comment,
+                "decided_at": _iso(d.decided_at),
+                "supersedes": d.supersedes_id,
+            }
+            for d in decisions
+        ],
+        "acquired_blocks": [
+            {
+                "certification": e.certification_code,
+                "version": e.referential_version,
+                "block": e.block_code,
+                "acquired_at": _iso(e.acquired_at),
+            }
+            for e in ledger
+        ],
+        "certifications": [
+            {
+                "certification": a.certification_code,
+                "version": a.referential_version,
+                "granted_at": _iso(a.granted_at),
+            }
+            for a in awards
+        ],
+    }
+
+
+def erase_person(db: Session, person: Person, upload_dir: str) -> dict[str, int]:
+    """Erase the person's personal data, keeping anonymised certifier records. Commits."""
+    counts = {"files": 0, "submissions": 0, "remarks": 0, "pending_deliveries": 0}
+    submissions = db.scalars(select(Submission).where(Submission.person_id == person.id)).all()
+    for submission in submissions:
+        submission.text = ""
+        counts["submissions"] += 1
+        for stored in submission.files:
+            if not stored.erased:
+                files.discard(upload_dir, stored.storage_key)
+                stored.erased = True
+                counts["files"] += 1
+    for evaluation in db.scalars(
+        select(Evaluation).join(Submission).where(Submission.person_id == person.id)
+    ):
+        evaluation.remark = ""
+        evaluation.verdicts = {cid: {**v, "remark": ""} for cid, v in evaluation.verdicts.items()}
+        counts["remarks"] += 1
+    for decision in db.scalars(select(Decision).where(Decision.person_id == person.id)):
+        # Decisions are otherwise immutable; erasure is the one lawful exception.
+        decision.remarks = {}
+        decision.comment = ""
+    # Deliveries not yet sent would carry the old identifier to the LMS or an LRS.
+    pending = db.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.status == "pending",
+            or_(
+                OutboxMessage.payload["person_id"].as_integer() == person.id,
+                OutboxMessage.dedupe_key.like(f"%:{person.id}:%"),
+            ),
+        )
+    )
+    counts["pending_deliveries"] = int(pending.rowcount or 0)  # type: ignore[attr-defined]
+    person.sub = f"efface-{secrets.token_hex(12)}"
+    person.name = None
+    person.email = None
+    db.commit()
+    return counts
+
+
+def purge_expired_files(db: Session, upload_dir: str, retention_days: int) -> int:
+    """Delete the files of decided submissions older than the retention period."""
+    if retention_days <= 0:
+        return 0
+    limit = datetime.now(UTC) - timedelta(days=retention_days)
+    purged = 0
+    decided = db.scalars(
+        select(Submission)
+        .join(Decision, Decision.submission_id == Submission.id)
+        .where(Decision.decided_at < limit)
+        .distinct()
+    )
+    for submission in decided:
+        for stored in submission.files:
+            if not stored.erased:
+                files.discard(upload_dir, stored.storage_key)
+                stored.erased = True
+                purged += 1
+    db.commit()
+    return purged
