@@ -148,7 +148,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         client_id = self.get_client_id()
         self._registration = self._tool_config.find_registration_by_params(iss, client_id)
         if self._registration is None:
-            raise launch_error("unknown_registration")
+            # With several audiences, `azp` names the tool the token is for: not us.
+            aud = self._get_jwt_body().get("aud")
+            several = isinstance(aud, list) and len(aud) > 1
+            raise launch_error("bad_audience" if several else "unknown_registration")
         return self
 
     def validate_jwt_signature(self) -> ToolMessageLaunch:
@@ -223,12 +226,17 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         url = self._registration.get_key_set_url()
         cache_key = "jwks-" + hashlib.sha256(url.encode()).hexdigest()
         keyset = self._store.get(cache_key)
-        if keyset is None:
+        fresh = keyset is None
+        if fresh:
             keyset = self._fetch_jwks(url, cache_key)
         key = _find_key(keyset, kid)
         # Platforms rotate keys: one re-fetch per interval, so a flood of unknown kids
-        # cannot turn us into a JWKS hammer.
-        if key is None and self._store.add(cache_key + "-refetch", 1, self._jwks_refetch_s):
+        # cannot turn us into a JWKS hammer. A keyset fetched just now is not fetched again.
+        if (
+            key is None
+            and not fresh
+            and self._store.add(cache_key + "-refetch", 1, self._jwks_refetch_s)
+        ):
             key = _find_key(self._fetch_jwks(url, cache_key), kid)
         if key is None:
             raise launch_error("unknown_key")

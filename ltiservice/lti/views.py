@@ -29,8 +29,9 @@ def login() -> Response:
     conf = adapter.tool_conf()
     if conf.find_platform(params.get("iss", ""), params.get("client_id")) is None:
         raise launch_error("unknown_registration")
-    oidc, cookies = adapter.new_oidc_login(lti_request)
+    oidc, _cookies = adapter.new_oidc_login(lti_request)
     try:
+        # pylti1p3's redirect writes the state cookie onto the response itself.
         response = oidc.redirect(adapter.launch_url())
     except OIDCException as exc:
         raise LaunchError(
@@ -38,7 +39,6 @@ def login() -> Response:
             code="bad_login",
             status=400,
         ) from exc
-    cookies.update_response(response)
     return response  # type: ignore[no-any-return]
 
 
@@ -56,7 +56,11 @@ def launch() -> Response:
     db.session().commit()
     context = remember_launch(context)
     log.info("launch %s accepted (%s)", context.message_type, ",".join(context.roles) or "-")
-    return redirect(url_for("web.after_launch", launch=context.launch_id), code=303)
+    response = redirect(url_for("web.after_launch", launch=context.launch_id), code=303)
+    # The state did its job: a state is good for one launch.
+    state = request.form.get("state", "")
+    response.delete_cookie(f"lti1p3-{state}", path="/", secure=True, httponly=True, samesite="None")
+    return response
 
 
 @bp.get("/jwks")
