@@ -1,0 +1,1 @@
+"""The evaluators' side: dashboard, rubric grading, jury decisions and the capitalisation ledger."""
