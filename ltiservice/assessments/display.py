@@ -1,0 +1,104 @@
+"""What the learner pages show, built from the assessment and its plugin: pure helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from ltiservice.grading.interface import Block, CertificationPlugin, Referential
+from ltiservice.models import Assessment
+
+PARIS = ZoneInfo("Europe/Paris")
+_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+# CommonMark with raw HTML off: a trainer's "<script>" shows as text, never runs.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False})
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """The case (sujet) as the learner reads it."""
+
+    title: str
+    statement_html: Markup
+    deliverables: tuple[str, ...]
+    duration_minutes: int | None
+
+
+def render_markdown(text: str) -> Markup:
+    """Markdown to HTML with any raw HTML escaped."""
+    return Markup(_MARKDOWN.render(text or ""))  # noqa: S704 - html disabled above
+
+
+def french_datetime(moment: datetime | None) -> str:
+    """« vendredi 12 juin 2026 à 18 h 00 » in Paris time."""
+    if moment is None:
+        return ""
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(PARIS)
+    day = "1er" if local.day == 1 else str(local.day)
+    return (
+        f"{_DAYS[local.weekday()]} {day} {_MONTHS[local.month - 1]} {local.year} "
+        f"à {local.hour} h {local.minute:02d}"
+    )
+
+
+def french_time(moment: datetime) -> str:
+    """« 14:05 » in Paris time."""
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(PARIS)
+    return local.strftime("%H:%M")
+
+
+def french_size(size: int) -> str:
+    """« 1,2 Mo », « 830 ko », « 12 octets »."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} Mo".replace(".", ",")
+    if size >= 1024:
+        return f"{size / 1024:.0f} ko"
+    return f"{size} octet" + ("s" if size > 1 else "")
+
+
+def referential_of(plugin: CertificationPlugin, assessment: Assessment) -> Referential:
+    return plugin.referential(assessment.referential_version)
+
+
+def block_of(plugin: CertificationPlugin, assessment: Assessment) -> Block:
+    return referential_of(plugin, assessment).block(assessment.block_code)
+
+
+def case_of(plugin: CertificationPlugin, assessment: Assessment) -> CaseView | None:
+    """The trainer's own case when there is one, else the plugin's case, else nothing."""
+    custom = assessment.custom_case or {}
+    if custom.get("statement"):
+        return CaseView(
+            title=str(custom.get("title") or assessment.title),
+            statement_html=render_markdown(str(custom["statement"])),
+            deliverables=tuple(str(d) for d in custom.get("deliverables") or ()),
+            duration_minutes=None,
+        )
+    referential = referential_of(plugin, assessment)
+    for case in referential.cases:
+        if case.id == assessment.case_id:
+            return CaseView(
+                case.title,
+                render_markdown(case.statement),
+                case.deliverables,
+                case.duration_minutes,
+            )
+    return None
