@@ -64,3 +64,13 @@ class ServiceNotFoundError(ServiceCallError):
 def _default_retryable(http_status: int | None) -> bool:
     # Network failures, throttling and server errors may pass later; other 4xx will not.
     return http_status is None or http_status in {408, 425, 429} or http_status >= 500
+
+
+def parse_retry_after(raw: str | None) -> float | None:
+    """Seconds from a `Retry-After` header given in seconds (HTTP dates are ignored)."""
+    if raw is None:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        return None

@@ -22,7 +22,7 @@ import jwt
 import requests
 
 from ltiservice.lti.keys import KeyRing, ToolKeyError
-from ltiservice.lti.services.errors import TokenError
+from ltiservice.lti.services.errors import TokenError, parse_retry_after
 from ltiservice.lti.store import SharedStore
 from ltiservice.models import Platform
 
@@ -206,16 +206,7 @@ def _refusal(status: int, body: Any, retry_after: str | None) -> TokenError:
     return TokenError(
         message,
         http_status=status,
-        retry_after_s=_retry_after(retry_after),
+        retry_after_s=parse_retry_after(retry_after),
         platform_message=str(oauth_error)[:200] if oauth_error else None,
         details={"oauth_error": str(oauth_error)[:64]} if oauth_error else None,
     )
-
-
-def _retry_after(raw: str | None) -> float | None:
-    if raw is None:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return None

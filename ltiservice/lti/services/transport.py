@@ -16,8 +16,9 @@ from ltiservice.lti.services.errors import (
     ServiceCallError,
     ServiceConflictError,
     ServiceNotFoundError,
+    parse_retry_after,
 )
-from ltiservice.lti.services.token import PlatformAuth, TokenProvider, _retry_after
+from ltiservice.lti.services.token import PlatformAuth, TokenProvider
 from ltiservice.models import Platform
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ def error_for(response: requests.Response, what: str) -> ServiceCallError:
     platform_message = response.text[:300] if response.text else None
     common: dict[str, Any] = {
         "http_status": status,
-        "retry_after_s": _retry_after(response.headers.get("Retry-After")),
+        "retry_after_s": parse_retry_after(response.headers.get("Retry-After")),
         "platform_message": platform_message,
         "details": {"operation": what},
     }
