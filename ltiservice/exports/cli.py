@@ -1,0 +1,177 @@
+"""`ltiservice export …`: the certifier exports, one organisation at a time.
+
+Bad input (unknown organisation or certification, bad dates, unwritable path, missing
+identity field) ends with a French message on stderr and a non-zero exit, and no file.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from ltiservice import db
+from ltiservice.errors import ServiceError
+from ltiservice.exports import records
+from ltiservice.exports.output import atomic_output, check_writable
+from ltiservice.exports.scope import find_certification, find_organisation, parse_period
+from ltiservice.exports.tabular import FORMATS, WRITERS
+
+export_cli = AppGroup("export", help="Exports pour le certificateur (CSV, JSON, XML CDC, PV).")
+
+
+class ExportFailed(click.ClickException):
+    """Shown in French, without click's English prefix; exit status 1."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"Erreur : {self.format_message()}", err=True, file=file)
+
+
+@contextmanager
+def french_errors() -> Iterator[None]:
+    """Turn the service's errors into a French message and a non-zero exit."""
+    try:
+        yield
+    except ServiceError as exc:
+        raise ExportFailed(exc.message) from exc
+
+
+def scope_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--organisation, --certification, --from, --to: what every period export takes."""
+    for option in reversed(
+        [
+            click.option("--organisation", required=True, help="Slug de l'organisme de formation."),
+            click.option(
+                "--certification",
+                required=True,
+                help="Code de la certification (CRCA, RNCP41351…).",
+            ),
+            click.option("--from", "date_from", default=None, help="Premier jour (AAAA-MM-JJ)."),
+            click.option("--to", "date_to", default=None, help="Dernier jour inclus (AAAA-MM-JJ)."),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+def build_scope(
+    organisation: str,
+    certification: str,
+    date_from: str | None,
+    date_to: str | None,
+    **flags: bool,
+) -> records.Scope:
+    """Check the scope options against the database and the installed plugins."""
+    period = parse_period(date_from, date_to)
+    found = find_organisation(db.session(), organisation)
+    plugin = find_certification(current_app.extensions["plugins"], certification)
+    return records.Scope(found.id, found.slug, plugin, period, **flags)
+
+
+def _tabular(
+    kind: str,
+    count: Callable[..., int],
+    rows: Callable[..., Iterator[dict[str, Any]]],
+    columns: Callable[[records.Scope], tuple[str, ...]],
+    scope: records.Scope,
+    fmt: str,
+    out: Path,
+) -> int:
+    session = db.session()
+    total = count(session, scope)
+    with (
+        atomic_output(out) as handle,
+        click.progressbar(length=total, label=f"Export {kind}", file=sys.stderr) as bar,
+    ):
+        for _ in WRITERS[fmt](handle, columns(scope), rows(session, scope)):
+            bar.update(1)
+    return total
+
+
+def _table_command(name: str, help_text: str) -> Callable[..., Any]:
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        function = click.option(
+            "--with-names",
+            is_flag=True,
+            help="Ajouter nom et courriel quand le LMS les a transmis.",
+        )(function)
+        function = click.option(
+            "--out", required=True, type=click.Path(path_type=Path), help="Fichier à écrire."
+        )(function)
+        function = click.option(
+            "--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True
+        )(function)
+        return export_cli.command(name, help=help_text)(scope_options(function))
+
+    return decorate
+
+
+@_table_command("decisions", "Décisions de jury : une ligne par apprenant et bloc.")
+@click.option(
+    "--all-versions",
+    is_flag=True,
+    help="Inclure les décisions remplacées par une correction (colonne superseded_by).",
+)
+def decisions(
+    organisation: str,
+    certification: str,
+    date_from: str | None,
+    date_to: str | None,
+    fmt: str,
+    out: Path,
+    with_names: bool,
+    all_versions: bool,
+) -> None:
+    """Write the jury decisions of one certification and period."""
+    with french_errors():
+        check_writable(out)
+        scope = build_scope(
+            organisation,
+            certification,
+            date_from,
+            date_to,
+            with_names=with_names,
+            all_versions=all_versions,
+        )
+        total = _tabular(
+            "décisions",
+            records.count_decisions,
+            records.decision_records,
+            records.decision_columns,
+            scope,
+            fmt,
+            out,
+        )
+    click.echo(f"{total} décision(s) écrite(s) dans {out}.")
+
+
+@_table_command("ledger", "Blocs acquis (capitalisation) : une ligne par apprenant et bloc.")
+def ledger(
+    organisation: str,
+    certification: str,
+    date_from: str | None,
+    date_to: str | None,
+    fmt: str,
+    out: Path,
+    with_names: bool,
+) -> None:
+    """Write the acquired blocks (ledger entries) of one certification and period."""
+    with french_errors():
+        check_writable(out)
+        scope = build_scope(organisation, certification, date_from, date_to, with_names=with_names)
+        total = _tabular(
+            "blocs acquis",
+            records.count_ledger,
+            records.ledger_records,
+            records.ledger_columns,
+            scope,
+            fmt,
+            out,
+        )
+    click.echo(f"{total} bloc(s) acquis écrit(s) dans {out}.")
