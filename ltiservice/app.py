@@ -44,13 +44,19 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
 
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
     from ltiservice.assessments.placement_views import bp as placement_bp
+    from ltiservice.assessments.views import bp as assessments_bp
+    from ltiservice.evaluations.views import bp as evaluations_bp
     from ltiservice.health import bp as health_bp
+    from ltiservice.lti.registration import bp as registration_bp
     from ltiservice.lti.views import bp as lti_bp
     from ltiservice.web.views import bp as web_bp
 
-    app.register_blueprint(health_bp)
-    app.register_blueprint(lti_bp)
-    app.register_blueprint(web_bp)
-    app.register_blueprint(placement_bp)
-    return app
+    for blueprint in (health_bp, lti_bp, registration_bp, web_bp, placement_bp, assessments_bp,
+                      evaluations_bp):
+        app.register_blueprint(blueprint)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, jsonify, redirect, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, request
 from pylti1p3.exception import OIDCException
 
 from ltiservice import db
+from ltiservice.assessments.routing import route_launch
 from ltiservice.errors import LaunchError
 from ltiservice.lti import adapter
 from ltiservice.lti.context import remember_launch
@@ -56,7 +57,9 @@ def launch() -> Response:
     db.session().commit()
     context = remember_launch(context)
     log.info("launch %s accepted (%s)", context.message_type, ",".join(context.roles) or "-")
-    response = redirect(url_for("web.after_launch", launch=context.launch_id), code=303)
+    destination = route_launch(db.session(), context, body)
+    db.session().commit()
+    response = redirect(destination, code=303)
     # The state did its job: a state is good for one launch.
     state = request.form.get("state", "")
     response.delete_cookie(f"lti1p3-{state}", path="/", secure=True, httponly=True, samesite="None")
