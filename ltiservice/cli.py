@@ -104,6 +104,9 @@ def _register_groups() -> None:
 
     main.add_command(worker)
     main.add_command(outbox_cli)
+    from ltiservice.privacy_cli import privacy_cli
+
+    main.add_command(privacy_cli)
     try:
         from ltiservice.grading.cli import plugins_cli
     except ImportError:  # grading package not installed in this build
