@@ -175,3 +175,61 @@ def ledger(
             out,
         )
     click.echo(f"{total} bloc(s) acquis écrit(s) dans {out}.")
+
+
+@export_cli.command("accrochage")
+@scope_options
+@click.option(
+    "--identities",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="CSV d'état civil des titulaires (jamais conservé par le service).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Identifiants CDC de l'organisme (voir config/accrochage.example.toml).",
+)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Fichier XML.")
+def accrochage(
+    organisation: str,
+    certification: str,
+    date_from: str | None,
+    date_to: str | None,
+    identities: Path,
+    config_path: Path,
+    out: Path,
+) -> None:
+    """Write the CDC accrochage XML of the certifications awarded in the period."""
+    from ltiservice.exports.accrochage import build_accrochage, load_sender
+    from ltiservice.exports.output import write_bytes
+
+    with french_errors():
+        check_writable(out)
+        scope = build_scope(organisation, certification, date_from, date_to)
+        sender = load_sender(config_path)
+        version = current_app.config["SETTINGS"].cdc_xsd_version
+        document, count = build_accrochage(db.session(), scope, sender, identities, version)
+        write_bytes(out, document)
+    click.echo(f"{count} passage(s) de certification déclaré(s) dans {out} (XSD CDC {version}).")
+
+
+@export_cli.command("pv")
+@click.option("--organisation", required=True, help="Slug de l'organisme de formation.")
+@click.option("--assessment", "assessment_id", required=True, type=int, help="Id de l'évaluation.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Fichier PDF.")
+def pv(organisation: str, assessment_id: int, out: Path) -> None:
+    """Write the jury minutes (procès-verbal) of one session (one placed assessment)."""
+    from ltiservice.exports.output import write_bytes
+    from ltiservice.exports.pv import find_assessment, gather_minutes, render_pdf
+
+    with french_errors():
+        check_writable(out)
+        session = db.session()
+        found = find_organisation(session, organisation)
+        assessment = find_assessment(session, found, assessment_id)
+        minutes = gather_minutes(session, found, assessment, current_app.extensions["plugins"])
+        write_bytes(out, render_pdf(minutes))
+    click.echo(f"Procès-verbal de {len(minutes.candidates)} candidat(s) écrit dans {out}.")

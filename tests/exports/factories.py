@@ -7,7 +7,7 @@ small `make_*` helpers build one row each, flushed so ids are known.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -97,10 +97,9 @@ def competency_results(block: str, acquired: int) -> list[dict[str, Any]]:
 
 @dataclass
 class Jury:
-    """Evaluators with their roles (and the dates they sat)."""
+    """Evaluators with their roles; they sit on the submission day and the decision day."""
 
     seats: list[tuple[Person, str]]
-    dates: list[str] = field(default_factory=lambda: ["2025-06-02", "2025-06-09"])
 
 
 def make_submission(
@@ -141,7 +140,10 @@ def make_decision(
                     submission_id=submission.id,
                     evaluator_id=person.id,
                     jury_role=role,
-                    session_dates=jury.dates,
+                    session_dates=[
+                        submission.submitted_at.date().isoformat(),
+                        decided.date().isoformat(),
+                    ],
                     verdicts={},
                     status="signed",
                     signed_at=decided,
