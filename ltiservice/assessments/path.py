@@ -16,8 +16,13 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ltiservice.grading.interface import CertificationPlugin, CertificationStatus, Referential
-from ltiservice.models import LedgerEntry
+from ltiservice.grading.interface import (
+    FINAL_INTERVIEW_FACT,
+    CertificationPlugin,
+    CertificationStatus,
+    Referential,
+)
+from ltiservice.models import Decision, LedgerEntry
 
 BOX_W = 150
 BOX_H = 64
@@ -49,6 +54,7 @@ class Path:
     version: str
     rows: tuple[PathRow, ...]
     final_interview: bool
+    final_interview_passed: bool
     status: CertificationStatus
 
 
@@ -72,8 +78,33 @@ def acquired_blocks(
     return frozenset(held)
 
 
-def build_path(plugin: CertificationPlugin, held: frozenset[str]) -> Path:
+def jury_facts(
+    db: Session, plugin: CertificationPlugin, organisation_id: int, person_id: int
+) -> dict[str, bool]:
+    """Facts juries recorded for this learner (final interview passed), superseded ones aside."""
+    decisions = list(
+        db.scalars(
+            select(Decision).where(
+                Decision.organisation_id == organisation_id,
+                Decision.person_id == person_id,
+                Decision.certification_code == plugin.code,
+            )
+        )
+    )
+    superseded = {d.supersedes_id for d in decisions}
+    passed = any(
+        (d.facts or {}).get(FINAL_INTERVIEW_FACT) is True
+        for d in decisions
+        if d.id not in superseded
+    )
+    return {FINAL_INTERVIEW_FACT: passed}
+
+
+def build_path(
+    plugin: CertificationPlugin, held: frozenset[str], facts: dict[str, bool] | None = None
+) -> Path:
     """The rows of the picture and the certification status, from the held blocks."""
+    facts = facts or {}
     referential = plugin.current
     rule = referential.combination
     rows = []
@@ -84,12 +115,13 @@ def build_path(plugin: CertificationPlugin, held: frozenset[str]) -> Path:
         cells = tuple(_cell(referential, code, held) for code in group.from_blocks)
         label = f"{group.count} parmi {' / '.join(group.from_blocks)}"
         rows.append(PathRow(label, cells, group.count, choice=True))
-    status = plugin.rules.certification_status(referential, held)
+    status = plugin.rules.certification_status(referential, held, facts)
     return Path(
         certification=referential.certification.title,
         version=referential.version,
         rows=tuple(rows),
         final_interview=rule.final_interview,
+        final_interview_passed=bool(facts.get(FINAL_INTERVIEW_FACT)),
         status=status,
     )
 
@@ -120,7 +152,9 @@ def build_svg(path: Path) -> Markup:
         y += row_h
     if path.final_interview:
         parts.append(f'<text class="path-row-title" x="{PAD}" y="{y + 18}">Entretien final</text>')
-        parts.append(_box_svg(PAD, y + ROW_TITLE, "Entretien", "avec le jury", acquired=False))
+        passed = path.final_interview_passed
+        state = "réussi" if passed else "à passer"
+        parts.append(_box_svg(PAD, y + ROW_TITLE, "Entretien", state, acquired=passed))
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text above is escaped
 

@@ -229,7 +229,7 @@ def add_files(
                 max_bytes=assessment.max_file_mb * 1024 * 1024,
                 allowed_extensions=assessment.allowed_extensions or (),
             )
-        except files.FileRefusedError as exc:
+        except (files.FileRefusedError, files.StorageFullError) as exc:
             refused.append(exc.message)
             continue
         row = SubmissionFile(

@@ -53,15 +53,15 @@ def _launch_id() -> str | None:
 
 def _open(assessment_id: int, *, learner: bool = True, change: bool = False) -> Request:
     context = current_launch(_launch_id())
-    if change:
-        token = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
-        check_csrf(context, token)
     if learner and context.is_trainer:
         raise AuthorisationError(
             "Cette page est celle des apprenants : les formateurs suivent les travaux depuis "
             "le tableau de bord de l'évaluation.",
             code="learner_only",
         )
+    if change:
+        token = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
+        check_csrf(context, token)
     session = db.session()
     assessment = access.assessment_for(session, context, assessment_id)
     plugin = current_app.extensions["plugins"].get(assessment.certification_code)
@@ -294,7 +294,8 @@ def path_page(assessment_id: int) -> str:
     held = path.acquired_blocks(
         req.db, req.plugin, req.context.organisation_id, req.context.person_id
     )
-    picture = path.build_path(req.plugin, held)
+    facts = path.jury_facts(req.db, req.plugin, req.context.organisation_id, req.context.person_id)
+    picture = path.build_path(req.plugin, held, facts)
     return render_template(
         "assessments/path.html",
         req=req,

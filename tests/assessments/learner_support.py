@@ -104,8 +104,10 @@ def launch_learner(
     context: dict[str, Any] | None = None,
     link: dict[str, Any] | None = None,
     roles: tuple[str, ...] = (LEARNER,),
+    browser: Browser | None = None,
 ) -> Learner:
-    browser = lti.browser()
+    """A full launch; pass ``browser`` to launch again in the same browser (same cookies)."""
+    browser = browser or lti.browser()
     page = lti.launch(
         lti.user(sub, *roles, name=f"Apprenant {sub}"),
         browser=browser,

@@ -364,3 +364,24 @@ def test_upload_dir_keeps_no_temporary_file(lti):
         name for _, _, names in os.walk(root) for name in names if name.startswith(".upload-")
     ]
     assert leftovers == []
+
+
+def test_a_full_disk_is_explained_and_leaves_no_file(lti, monkeypatch):
+    import errno
+
+    from ltiservice.assessments import files
+
+    assessment_id = place(lti)
+    learner = launch_learner(lti)
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", full)
+    page = learner.post(
+        assessment_id, "/files", files=[("files", ("rapport.pdf", pdf_bytes(), "application/pdf"))]
+    )
+    monkeypatch.undo()
+    assert page.status_code == 200
+    assert any("l'espace de stockage du service est plein" in m for m in messages_of(page))
+    assert _rows(lti, SubmissionFile) == [] and _stored_files(lti) == []
