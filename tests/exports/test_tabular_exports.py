@@ -27,6 +27,7 @@ def test_decisions_csv_has_one_row_per_standing_decision(export, cohort, tmp_pat
     result = export("decisions", *SCOPE, *JUNE, "--format", "csv", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert "3 décision(s) écrite(s)" in result.stdout
+    assert "Export décisions" in result.stderr  # the progress bar, on stderr
     rows = read_csv(out)
     camille_b1, anon, camille_b2a = rows
     assert list(camille_b1) == [
