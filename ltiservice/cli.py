@@ -107,6 +107,9 @@ def _register_groups() -> None:
     from ltiservice.privacy_cli import privacy_cli
 
     main.add_command(privacy_cli)
+    from ltiservice.demo.cli import demo
+
+    main.add_command(demo)
     try:
         from ltiservice.grading.cli import plugins_cli
     except ImportError:  # grading package not installed in this build

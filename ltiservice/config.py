@@ -43,6 +43,8 @@ class Settings:
     log_level: str = "INFO"
     outbox_thread: bool = True  # deliver in a background thread (embedded default)
     cdc_xsd_version: str = "1.1.2"
+    # The built-in demo platform (`ltiservice demo` sets it): anyone may log in as its cast.
+    demo_enabled: bool = False
     # Submitted files are erased this many days after the decision (0: kept).
     file_retention_days: int = 0
 
@@ -127,6 +129,8 @@ def validate_settings(settings: Settings) -> None:
             )
         if not settings.database_url:
             raise ConfigError(f"{ENV_PREFIX}DATABASE_URL: required in production")
+        if settings.demo_enabled:
+            raise ConfigError(f"{ENV_PREFIX}DEMO_ENABLED: the demo cannot run in production")
     if settings.file_retention_days < 0:
         raise ConfigError(f"{ENV_PREFIX}FILE_RETENTION_DAYS: must be 0 (keep) or positive")
     if settings.max_upload_mb <= 0:

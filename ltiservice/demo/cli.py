@@ -1,0 +1,73 @@
+"""`ltiservice demo`: prepare the demonstration platform and serve the service with it."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from ltiservice import db, migrate
+from ltiservice.demo import cast
+from ltiservice.demo.bootstrap import ensure_demo
+from ltiservice.demo.gradebook import Gradebook
+from ltiservice.demo.platform import DemoUrls, platform_key
+
+
+@click.command("demo")
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+@click.option(
+    "--no-serve", is_flag=True, help="Prepare the demo (idempotent) without starting the server."
+)
+@with_appcontext
+def demo(workers: int, threads: int, no_serve: bool) -> None:
+    """Try the learner and trainer flows without an LMS, through real LTI 1.3 launches.
+
+    Migrates, makes sure the tool's and the demo platform's keys exist, registers the demo
+    platform and places a first CRCA B2B assessment (once), then serves on the base URL.
+    """
+    settings = current_app.config["SETTINGS"]
+    if settings.is_production:
+        raise click.ClickException("La démonstration ne se lance pas en production.")
+    migrate.upgrade(settings.database_url)
+    current_app.extensions["lti_keyring"].ensure()
+    platform_key(settings.instance_path)
+    urls = DemoUrls(settings.base_url)
+    state = ensure_demo(
+        db.session(),
+        urls,
+        Gradebook(current_app.extensions["lti_store"], urls),
+        current_app.extensions["plugins"],
+    )
+    click.echo("=" * 64)
+    click.echo("  DÉMONSTRATION — plateforme LTI 1.3 fictive intégrée au service")
+    click.echo("=" * 64)
+    click.echo(f"Cours : {cast.COURSE_TITLE}")
+    click.echo(
+        f"Évaluation prête : n° {state.assessment_id}" + (" (créée)" if state.created else "")
+    )
+    click.echo(f"Ouvrez {urls.home} dans votre navigateur.")
+    if no_serve:
+        return
+    parts = urlsplit(settings.base_url)
+    bind = parts.netloc if parts.port else f"{parts.hostname}:80"
+    # Workers inherit this: the demo blueprints exist only in a process started this way.
+    os.environ["LTISERVICE_DEMO_ENABLED"] = "1"
+    argv = [
+        "gunicorn",
+        "--workers",
+        str(workers),
+        # Threads: the tool fetches the demo platform's JWKS from its own server during a
+        # launch; a single-threaded worker would wait on itself.
+        "--threads",
+        str(max(2, threads)),
+        "--bind",
+        bind,
+        "--access-logfile",
+        "-",
+        "ltiservice.wsgi:app",
+    ]
+    os.execvp(argv[0], argv)  # noqa: S606 - replaces this process with gunicorn
