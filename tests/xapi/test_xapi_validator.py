@@ -12,14 +12,14 @@ from tests.xapi.samples import all_statements
 pytestmark = pytest.mark.peer
 
 
-def test_every_builder_output_is_valid(xapi_validator: XapiValidator) -> None:  # noqa: F811
+def test_every_builder_output_is_valid(xapi_validator: XapiValidator) -> None:
     statements = all_statements()
     report = xapi_validator.validate(list(statements.values()))
     assert dict(zip(statements, report, strict=True)) == {kind: [] for kind in statements}
 
 
 def test_the_validator_catches_what_we_must_never_send(
-    xapi_validator: XapiValidator,  # noqa: F811
+    xapi_validator: XapiValidator,
 ) -> None:
     bad = copy.deepcopy(all_statements()["passed"])
     bad["result"]["score"].update(scaled=1.5, raw=120)
