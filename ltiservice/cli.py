@@ -107,6 +107,9 @@ def _register_groups() -> None:
     from ltiservice.privacy_cli import privacy_cli
 
     main.add_command(privacy_cli)
+    from ltiservice.exports.cli import export_cli
+
+    main.add_command(export_cli)
     from ltiservice.demo.cli import demo
 
     main.add_command(demo)
