@@ -207,7 +207,9 @@ def test_b1_and_b2b_make_the_crca_certification(lti: LtiHarness) -> None:
     assert award.decision_id == decisions[-1].id
     assert award.referential_version == "RNCP41351"
     assert sorted(e.block_code for e in _rows(lti, LedgerEntry)) == ["B1", "B2B"]
-    comments = [m.payload["score"].get("comment") for m in _rows(lti, OutboxMessage)]
+    comments = [
+        m.payload["score"].get("comment") for m in _rows(lti, OutboxMessage, kind="ags_score")
+    ]
     assert "Bloc B1 acquis — 11/11 compétences. Certification CRCA obtenue" in comments
 
 
@@ -289,5 +291,5 @@ def test_a_double_click_signs_one_decision(lti: LtiHarness) -> None:
     with lti.live.app.app_context():
         assert db.session().scalar(select(func.count()).select_from(Decision)) == 1
         assert db.session().scalar(select(func.count()).select_from(LedgerEntry)) == 1
-        ags = select(func.count()).select_from(OutboxMessage)
+        ags = select(func.count()).where(OutboxMessage.kind == "ags_score")
         assert db.session().scalar(ags) == 1
