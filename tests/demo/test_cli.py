@@ -6,9 +6,12 @@ import os
 import stat
 from pathlib import Path
 
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
+from flask import Flask
+from flask.cli import ScriptInfo
 from sqlalchemy import create_engine, func, select
 
+from ltiservice import create_app
 from ltiservice.cli import main
 from ltiservice.models import Assessment, Deployment, Organisation, Platform
 from tests.conftest import _wipe
@@ -24,13 +27,28 @@ def test_demo_command_prepares_the_demo_idempotently(database_url: str, tmp_path
         "LTISERVICE_OUTBOX_THREAD": "0",
     }
     runner = CliRunner()
+    apps: list[Flask] = []
+
+    def factory() -> Flask:
+        apps.append(create_app())
+        return apps[-1]
+
+    def run() -> Result:
+        return runner.invoke(
+            main,
+            ["demo", "--no-serve"],
+            env=env,
+            obj=ScriptInfo(create_app=factory),
+            catch_exceptions=False,
+        )
+
     try:
-        first = runner.invoke(main, ["demo", "--no-serve"], env=env, catch_exceptions=False)
+        first = run()
         assert first.exit_code == 0, first.output
         assert "DÉMONSTRATION" in first.output
         assert "http://127.0.0.1:5099/demo/" in first.output
         assert "(créée)" in first.output
-        second = runner.invoke(main, ["demo", "--no-serve"], env=env, catch_exceptions=False)
+        second = run()
         assert second.exit_code == 0, second.output
         assert "(créée)" not in second.output
 
@@ -49,4 +67,6 @@ def test_demo_command_prepares_the_demo_idempotently(database_url: str, tmp_path
         # The demo flag is never left on for this process's later app starts.
         assert "LTISERVICE_DEMO_ENABLED" not in os.environ
     finally:
+        for app in apps:
+            app.extensions["db_engine"].dispose()
         _wipe(database_url)
