@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
 from ltiservice import db
 from ltiservice.assessments.access import assessment_for, course_submission
 from ltiservice.evaluations import decisions, forms, ledger, roster, service
 from ltiservice.evaluations.rubric import VERDICT_LABELS, Rubric, outcome_json, rubric_for
 from ltiservice.lti.context import LaunchContext, check_csrf, current_launch, require_trainer
-from ltiservice.models import Assessment, Submission
+from ltiservice.models import Assessment, Evaluation, Submission
 
 bp = Blueprint("evaluations", __name__, url_prefix="/a")
 
@@ -96,7 +97,7 @@ def grade(assessment_id: int, submission_id: int) -> tuple[str, int]:
     return _grade_page(context, assessment, submission, rubric)
 
 
-def _save(context: LaunchContext, submission: Submission, rubric: Rubric) -> Any:
+def _save(context: LaunchContext, submission: Submission, rubric: Rubric) -> Evaluation:
     data = (
         forms.from_json(request.get_json(silent=True))
         if request.is_json
