@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from urllib.parse import urlsplit
 
 import click
@@ -56,7 +57,10 @@ def demo(workers: int, threads: int, no_serve: bool) -> None:
     bind = parts.netloc if parts.port else f"{parts.hostname}:80"
     # Workers inherit this: the demo blueprints exist only in a process started this way.
     os.environ["LTISERVICE_DEMO_ENABLED"] = "1"
+    # The interpreter running this command: gunicorn is found without the venv on PATH.
     argv = [
+        sys.executable,
+        "-m",
         "gunicorn",
         "--workers",
         str(workers),
