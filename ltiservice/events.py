@@ -1,19 +1,73 @@
 """What the rest of the world learns when something happens, queued in the same transaction.
 
 Views and services call these at the moment a fact is stored; each one queues the AGS score
-for the LMS and the xAPI statements for the learning record stores. Nothing is sent here.
+for the LMS and the xAPI statements for the learning record stores (one outbox message per
+statement and active LRS destination of the organisation). Nothing is sent here.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from sqlalchemy.orm import Session
 
 from ltiservice.grades import queue_score
-from ltiservice.models import CertificationAward, Decision, Evaluation, LedgerEntry, Submission
+from ltiservice.lrs import active_destinations
+from ltiservice.lti.context import LaunchContext
+from ltiservice.models import (
+    Assessment,
+    CertificationAward,
+    Decision,
+    Evaluation,
+    LedgerEntry,
+    Submission,
+)
+from ltiservice.statements import (
+    statements_for_decision,
+    statements_for_evaluation,
+    statements_for_launch,
+    statements_for_submission,
+)
+from ltiservice.xapi_delivery import queue_statements
+from xapi.statements import Statement
+
+log = logging.getLogger(__name__)
+
+
+def _report(
+    db: Session, organisation_id: int, event: str, build: Callable[[], list[Statement]]
+) -> None:
+    """Queue the event's statements for every active LRS of the organisation.
+
+    A statement that cannot be built (a plugin version removed, a bug) must not undo the fact
+    the user just stored: it is logged, and ``ltiservice xapi replay`` rebuilds it once fixed.
+    """
+    destinations = active_destinations(db, organisation_id)
+    if not destinations:
+        return
+    try:
+        statements = build()
+    except (ValueError, LookupError):
+        log.exception("xAPI statements of %s not built (organisation %s)", event, organisation_id)
+        return
+    queue_statements(db, organisation_id, statements, destinations)
+
+
+def launched(db: Session, context: LaunchContext, assessment: Assessment) -> None:
+    """A learner opened a placed assessment from the LMS (reported to LRSs only)."""
+
+    _report(
+        db,
+        assessment.organisation_id,
+        "launch",
+        lambda: statements_for_launch(db, context, assessment),
+    )
 
 
 def submission_submitted(db: Session, submission: Submission) -> None:
     """A learner handed in an attempt: the LMS shows it as submitted, awaiting grading."""
+
     queue_score(
         db,
         submission.assessment,
@@ -22,10 +76,23 @@ def submission_submitted(db: Session, submission: Submission) -> None:
         activity_progress="Submitted",
         grading_progress="PendingManual",
     )
+    _report(
+        db,
+        submission.assessment.organisation_id,
+        f"submission {submission.id}",
+        lambda: statements_for_submission(db, submission),
+    )
 
 
 def evaluation_signed(db: Session, evaluation: Evaluation) -> None:
     """One evaluator signed their reading (reported to LRSs only: no grade yet)."""
+
+    _report(
+        db,
+        evaluation.submission.assessment.organisation_id,
+        f"evaluation {evaluation.id}",
+        lambda: statements_for_evaluation(db, evaluation),
+    )
 
 
 def decision_signed(
@@ -34,7 +101,9 @@ def decision_signed(
     ledger_entry: LedgerEntry | None,
     award: CertificationAward | None,
 ) -> None:
-    """The jury decided: the grade goes to the gradebook, fully graded."""
+    """The jury decided: the grade goes to the gradebook, fully graded; the LRSs get the
+    block's passed/failed, achieved and earned, and the void of a superseded decision."""
+
     submission = decision.submission
     queue_score(
         db,
@@ -45,4 +114,10 @@ def decision_signed(
         grading_progress="FullyGraded",
         score_given=decision.score_given,
         comment=decision.comment,
+    )
+    _report(
+        db,
+        decision.organisation_id,
+        f"decision {decision.id}",
+        lambda: statements_for_decision(db, decision, ledger_entry, award),
     )

@@ -4,6 +4,11 @@ Nothing is sent from inside a web request. `enqueue` adds a row in the caller's 
 `run_once` claims due rows (FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers never
 take the same row), hands each to the deliverer registered for its kind, and records the
 outcome: delivered, retried later with exponential backoff, or dead (visible to admins).
+
+Kinds whose destination takes many messages per request (xAPI statements to an LRS) register a
+`BatchDelivery` instead of a per-message `Deliverer`: `run_once` then claims up to `size` due
+messages of ONE destination at a time (same atomic claim) and applies the `BatchOutcome` the
+batch deliverer returns, message by message.
 """
 
 from __future__ import annotations
@@ -11,12 +16,12 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ltiservice.models import OutboxMessage
@@ -42,6 +47,38 @@ class PermanentDeliveryError(Exception):
 
 
 Deliverer = Callable[[Session, OutboxMessage], None]
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What happened to each message of a batch (by message id).
+
+    A message in none of the maps is retried (nothing was learned about it). ``retry_after_s``
+    is the destination's Retry-After for the retried ones. ``hold`` keeps the retried messages
+    pending whatever their attempt count: the destination, not the messages, is at fault
+    (refused credentials), so they must not be dead-lettered while an admin fixes it.
+    """
+
+    delivered: frozenset[int] = frozenset()
+    dead: Mapping[int, str] = field(default_factory=dict)
+    retry: Mapping[int, str] = field(default_factory=dict)
+    retry_after_s: float | None = None
+    hold: bool = False
+
+
+BatchDeliverer = Callable[[Session, list[OutboxMessage]], BatchOutcome]
+
+
+@dataclass(frozen=True)
+class BatchDelivery:
+    """Registered in place of a `Deliverer`: deliver up to ``size`` messages of one
+    destination per call."""
+
+    deliver: BatchDeliverer
+    size: int = 500
+
+
+Registry = Mapping[str, "Deliverer | BatchDelivery"]
 
 
 @dataclass(frozen=True)
@@ -88,11 +125,17 @@ def backoff_s(
     return max(delay, retry_after_s or 0.0)
 
 
-def _claim(db: Session, batch: int, kinds: tuple[str, ...] | None) -> list[OutboxMessage]:
+def _claim(
+    db: Session,
+    batch: int,
+    kinds: tuple[str, ...] | None,
+    *conditions: ColumnElement[bool],
+) -> list[OutboxMessage]:
     now = datetime.now(UTC)
     due = (
         select(OutboxMessage.id)
         .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        .where(*conditions)
         .order_by(OutboxMessage.id)
         .limit(batch)
     )
@@ -129,25 +172,89 @@ def _claim(db: Session, batch: int, kinds: tuple[str, ...] | None) -> list[Outbo
 
 def run_once(
     factory: sessionmaker[Session],
-    deliverers: dict[str, Deliverer],
+    deliverers: Registry,
     batch: int = 50,
     kinds: tuple[str, ...] | None = None,
 ) -> RunReport:
-    """Deliver every due message once; returns what happened."""
-    delivered = retried = dead = 0
+    """Deliver every due message once; returns what happened.
+
+    Per-message kinds: up to ``batch`` messages. Batch kinds: one batch (up to its ``size``)
+    per destination with due messages.
+    """
+    outcomes: list[str] = []
+    batched = {k: d for k, d in deliverers.items() if isinstance(d, BatchDelivery)}
     with factory() as db:
-        for message in _claim(db, batch, kinds):
-            outcome = _deliver_one(db, message, deliverers)
-            delivered += outcome == "delivered"
-            retried += outcome == "retried"
-            dead += outcome == "dead"
-    return RunReport(delivered, retried, dead)
+        # Kinds with no deliverer at all stay on this path, which dead-letters them.
+        not_batched = OutboxMessage.kind.not_in(tuple(batched)) if batched else None
+        conditions = () if not_batched is None else (not_batched,)
+        for message in _claim(db, batch, kinds, *conditions):
+            outcomes.append(_deliver_one(db, message, deliverers))
+        for kind, delivery in batched.items():
+            if kinds and kind not in kinds:
+                continue
+            for destination in _due_destinations(db, kind):
+                outcomes += _deliver_batch(db, kind, destination, delivery)
+    return RunReport(outcomes.count("delivered"), outcomes.count("retried"), outcomes.count("dead"))
 
 
-def _deliver_one(db: Session, message: OutboxMessage, deliverers: dict[str, Deliverer]) -> str:
+def _due_destinations(db: Session, kind: str) -> list[str]:
+    now = datetime.now(UTC)
+    return list(
+        db.scalars(
+            select(OutboxMessage.destination)
+            .where(
+                OutboxMessage.kind == kind,
+                OutboxMessage.status == "pending",
+                OutboxMessage.next_attempt_at <= now,
+            )
+            .distinct()
+            .order_by(OutboxMessage.destination)
+        )
+    )
+
+
+def _deliver_batch(db: Session, kind: str, destination: str, delivery: BatchDelivery) -> list[str]:
+    messages = _claim(db, delivery.size, (kind,), OutboxMessage.destination == destination)
+    if not messages:
+        return []
+    attempts = {m.id: m.attempts for m in messages}  # read before the deliverer's session use
+    try:
+        outcome = delivery.deliver(db, messages)
+    except Exception as exc:  # a bug in one deliverer must not stop the worker's other kinds
+        db.rollback()
+        log.exception("outbox %s batch to %s failed", kind, destination)
+        reason = f"erreur interne : {type(exc).__name__}"
+        outcome = BatchOutcome(retry=dict.fromkeys(attempts, reason))
+    delivered = [i for i in attempts if i in outcome.delivered]
+    if delivered:
+        db.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(delivered))
+            .values(status="delivered", last_error=None, delivered_at=datetime.now(UTC))
+        )
+        db.commit()
+    others = [_apply(db, i, n, outcome) for i, n in attempts.items() if i not in outcome.delivered]
+    return ["delivered"] * len(delivered) + others
+
+
+def _apply(db: Session, message_id: int, attempts: int, outcome: BatchOutcome) -> str:
+    if message_id in outcome.dead:
+        _mark_id(db, message_id, "dead", outcome.dead[message_id])
+        return "dead"
+    reason = outcome.retry.get(message_id, "aucune réponse pour ce message")
+    if attempts >= MAX_ATTEMPTS and not outcome.hold:
+        _mark_id(db, message_id, "dead", f"{reason} (after {attempts} attempts)")
+        return "dead"
+    retry_after = min(outcome.retry_after_s, MAX_DELAY_S) if outcome.retry_after_s else None
+    delay = backoff_s(min(attempts, MAX_ATTEMPTS), retry_after)
+    _mark_id(db, message_id, "pending", reason, datetime.now(UTC) + timedelta(seconds=delay))
+    return "retried"
+
+
+def _deliver_one(db: Session, message: OutboxMessage, deliverers: Registry) -> str:
     deliverer = deliverers.get(message.kind)
     try:
-        if deliverer is None:
+        if deliverer is None or isinstance(deliverer, BatchDelivery):
             raise PermanentDeliveryError(f"no deliverer for kind {message.kind}")
         deliverer(db, message)
     except RetryableDeliveryError as exc:
@@ -174,12 +281,22 @@ def _mark(
     error: str | None,
     next_attempt_at: datetime | None = None,
 ) -> None:
+    _mark_id(db, message.id, status, error, next_attempt_at)
+
+
+def _mark_id(
+    db: Session,
+    message_id: int,
+    status: str,
+    error: str | None,
+    next_attempt_at: datetime | None = None,
+) -> None:
     values: dict[str, Any] = {"status": status, "last_error": error}
     if status == "delivered":
         values["delivered_at"] = datetime.now(UTC)
     if next_attempt_at is not None:
         values["next_attempt_at"] = next_attempt_at
-    db.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values))
+    db.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
     db.commit()
 
 
@@ -206,7 +323,7 @@ class BackgroundWorker:
     def __init__(
         self,
         factory: sessionmaker[Session],
-        deliverers: dict[str, Deliverer],
+        deliverers: Registry,
         interval_s: float = 2.0,
     ) -> None:
         self._factory = factory

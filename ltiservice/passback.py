@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session
 from ltiservice.grades import AGS_SCORE
 from ltiservice.lti.services import Score, ServiceCallError, ServiceConflictError, ags_client
 from ltiservice.models import Assessment, OutboxMessage, Platform
-from ltiservice.outbox import Deliverer, PermanentDeliveryError, RetryableDeliveryError
+from ltiservice.outbox import (
+    BatchDelivery,
+    Deliverer,
+    PermanentDeliveryError,
+    RetryableDeliveryError,
+)
 
 
 def score_from_payload(data: dict[str, Any]) -> Score:
@@ -71,9 +76,9 @@ def _create_line_item(db: Session, client: Any, assessment: Assessment) -> str:
     return str(item.id)
 
 
-def deliverers(app: Flask) -> dict[str, Deliverer]:
-    """Every outbox kind the service knows how to deliver."""
-    registry: dict[str, Deliverer] = {AGS_SCORE: ags_deliverer(app)}
+def deliverers(app: Flask) -> dict[str, Deliverer | BatchDelivery]:
+    """Every outbox kind the service knows how to deliver (xAPI statements in batches)."""
+    registry: dict[str, Deliverer | BatchDelivery] = {AGS_SCORE: ags_deliverer(app)}
     from ltiservice.xapi_delivery import xapi_deliverers
 
     registry.update(xapi_deliverers(app))

@@ -8,6 +8,7 @@ from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ltiservice import events
 from ltiservice.errors import AuthorisationError, NotFoundError
 from ltiservice.lti.context import LaunchContext, update_launch
 from ltiservice.models import Assessment, Person, Submission
@@ -65,6 +66,8 @@ def route_launch(db: Session, context: LaunchContext, body: dict[str, Any]) -> s
         )
     _remember_grade_service(assessment, body)
     context = update_launch(context, assessment_id=assessment.id)
+    if context.message_type == "LtiResourceLinkRequest":
+        events.launched(db, context, assessment)
 
     if context.message_type == "LtiSubmissionReviewRequest":
         return _review_url(db, context, assessment, body)

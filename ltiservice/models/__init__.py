@@ -3,6 +3,7 @@
 from ltiservice.db import Base
 from ltiservice.models.assessment import Assessment, Submission, SubmissionFile
 from ltiservice.models.evaluation import CertificationAward, Decision, Evaluation, LedgerEntry
+from ltiservice.models.lrs import LrsDestination
 from ltiservice.models.ltistore import LtiStoreEntry
 from ltiservice.models.outbox import OutboxMessage
 from ltiservice.models.tenancy import Course, Deployment, Organisation, Person, Platform
@@ -16,6 +17,7 @@ __all__ = [
     "Deployment",
     "Evaluation",
     "LedgerEntry",
+    "LrsDestination",
     "LtiStoreEntry",
     "Organisation",
     "OutboxMessage",
