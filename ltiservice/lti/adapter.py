@@ -44,6 +44,9 @@ class ToolOIDCLogin(FlaskOIDCLogin):  # type: ignore[misc]
 
 def init_app(app: Flask) -> None:
     settings: Settings = app.config["SETTINGS"]
+    # Browsers that block third-party cookies still keep partitioned ones (CHIPS) in an LMS
+    # iframe: with platform storage proving the state, the session survives the launch.
+    app.config["SESSION_COOKIE_PARTITIONED"] = True
     app.extensions["lti_store"] = build_store(settings.redis_url, app.extensions["db_engine"])
     app.extensions["lti_keyring"] = KeyRing(settings.keys_dir)
     http = requests.Session()

@@ -51,6 +51,10 @@ _FRENCH = {
     "bad_message": "Le message LTI reçu est incomplet ou d'un type non pris en charge.",
     "bad_target": "L'adresse de destination du lancement ne désigne pas ce service.",
     "jwks_unavailable": "Les clés publiques de la plateforme n'ont pas pu être récupérées.",
+    "storage_refused": (
+        "Ce lancement n'a pas pu être vérifié auprès de votre plateforme : relancez "
+        "l'activité depuis votre plateforme de formation."
+    ),
 }
 
 
@@ -88,6 +92,11 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         self._leeway_s = leeway_s
         self._jwks_ttl_s = jwks_ttl_s
         self._jwks_refetch_s = jwks_refetch_s
+        self._storage_nonce: str | None = None
+
+    def trust_platform_storage(self, nonce: str) -> None:
+        """The state was proven through platform storage; the id_token must carry `nonce`."""
+        self._storage_nonce = nonce
 
     # -- the chain ---------------------------------------------------------------------
     def validate(self) -> ToolMessageLaunch:
@@ -115,7 +124,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         state = self._get_request_param("state")
         if not state:
             raise launch_error("missing_state", 400)
-        if self._cookie_service.get_cookie(state) != state:
+        if self._cookie_service.get_cookie(state) != state and self._storage_nonce is None:
             raise launch_error("state_mismatch", 401)
         return self
 
@@ -189,6 +198,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
     def validate_nonce(self) -> ToolMessageLaunch:
         nonce = self._get_jwt_body().get("nonce")
         # pylti1p3 only checks the nonce exists; taking it out makes it good for one launch.
+        if self._storage_nonce is not None and nonce != self._storage_nonce:
+            # The state read back from the platform was issued with another nonce.
+            raise launch_error("bad_nonce")
         if not isinstance(nonce, str) or not self._storage.pop_value(f"lti1p3-nonce-{nonce}"):
             raise launch_error("bad_nonce")
         return self

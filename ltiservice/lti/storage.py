@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pylti1p3.cookie import CookieService
@@ -69,3 +70,27 @@ class SecureCookieService(CookieService):
                 httponly=True,
                 samesite="None",
             )
+
+
+# -- LTI platform storage (1EdTech "Client Side postMessages") ------------------------------
+
+_STORAGE_TARGET = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_STORAGE_PREFIX = "lti-storage-state-"
+
+
+def storage_target(value: str | None) -> str | None:
+    """The `lti_storage_target` a platform announced (`_parent` or a frame name), if valid."""
+    if value and _STORAGE_TARGET.match(value):
+        return value
+    return None
+
+
+def remember_storage_state(store: SharedStore, state: str, nonce: str, ttl_s: int) -> None:
+    """Keep a state issued for platform storage, with its nonce, until its one launch."""
+    store.set(_STORAGE_PREFIX + state, {"nonce": nonce}, ttl_s)
+
+
+def take_storage_state(store: SharedStore, state: str) -> str | None:
+    """The nonce issued with `state`, taken out so the state serves one launch only."""
+    record = store.pop(_STORAGE_PREFIX + state)
+    return record.get("nonce") if isinstance(record, dict) else None

@@ -14,6 +14,7 @@ import html
 import json
 import time
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import jwt
 import pytest
@@ -351,3 +352,62 @@ def test_cookies_are_secure_httponly_samesite_none(lti):
         attributes = {a.strip().split("=")[0].lower() for a in raw.split(";")[1:]}
         assert {"secure", "httponly"} <= attributes, raw
         assert "samesite=none" in raw.lower().replace(" ", ""), raw
+
+
+# -- platform storage re-post ----------------------------------------------------------------
+
+
+def _storage_login(lti: LtiHarness) -> dict[str, Any]:
+    """A login initiation announcing platform storage, then the platform's id_token."""
+    started = lti.start(lti.user("trainer-1", INSTRUCTOR))
+    browser = lti.browser()
+    params = {**started["login_params"], "lti_storage_target": "post_message_forwarding"}
+    page = browser.post(started["login_url"], data=params, allow_redirects=False)
+    assert page.status_code == 200 and 'data-mode="login"' in page.text, page.text[:600]
+    next_url = html.unescape(page.text.split('data-next="')[1].split('"')[0])
+    assert "lti_storage_target=post_message_forwarding" in next_url
+    query = dict(parse_qsl(urlsplit(next_url).query))
+    answer = lti.peer.authorize({k: v for k, v in query.items() if k != "lti_storage_target"})
+    return {"action": answer["action"], "id_token": answer["id_token"], "state": answer["state"]}
+
+
+def _repost(lti: LtiHarness, flow: dict[str, Any], origin: str) -> requests.Response:
+    """The marked re-post, from a browser without the state cookie (blocked in the iframe)."""
+    fields = {
+        "id_token": flow["id_token"],
+        "state": flow["state"],
+        "lti_storage_target": "post_message_forwarding",
+        "lti_storage_verified": "1",
+    }
+    return lti.browser().post(
+        flow["action"], data=fields, headers={"Origin": origin}, allow_redirects=False
+    )
+
+
+def test_launch_without_cookie_asks_platform_storage_for_the_state(lti):
+    flow = _storage_login(lti)
+    fields = {**flow, "lti_storage_target": "post_message_forwarding"}
+    fields.pop("action")
+    page = lti.browser().post(flow["action"], data=fields, allow_redirects=False)
+    assert page.status_code == 200
+    assert 'data-mode="launch"' in page.text and 'name="lti_storage_verified"' in page.text
+    assert "<script>" not in page.text, "external scripts only (CSP)"
+    assert _counts(lti) == (0, 0)
+
+
+def test_cross_origin_forged_storage_repost_is_refused(lti):
+    flow = _storage_login(lti)
+    _assert_refused(lti, _repost(lti, flow, "https://evil.example"), 403, "storage_refused")
+    _assert_refused(lti, _repost(lti, flow, "null"), 403, "storage_refused")
+
+
+def test_storage_repost_from_our_origin_is_accepted_once(lti):
+    flow = _storage_login(lti)
+    _assert_launched(lti, _repost(lti, flow, lti.tool_url))
+    # The state was consumed: the same re-post again is refused.
+    _assert_refused(lti, _repost(lti, flow, lti.tool_url), 403, "storage_refused", rows=(1, 1))
+
+
+def test_storage_repost_of_a_cookie_login_state_is_refused(lti):
+    flow = _login(lti)  # an ordinary login: its state was never issued for platform storage
+    _assert_refused(lti, _repost(lti, flow, lti.tool_url), 403, "storage_refused")
