@@ -213,6 +213,8 @@ def _wrong_tokens(world: World, actor: Actor) -> dict[str, str | None]:
         "empty": "",
         "forged": "x" * len(actor.csrf),
         "truncated": actor.csrf[:-1],
+        # Headers arrive as latin-1, form fields as UTF-8: a non-ASCII token must be a 400.
+        "non_ascii": actor.csrf[:-1] + "é",
         "another_person": another_person,
         "another_launch_same_browser": same_browser,
     }
