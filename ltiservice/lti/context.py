@@ -91,5 +91,12 @@ def require_trainer(context: LaunchContext) -> None:
 
 
 def check_csrf(context: LaunchContext, token: str | None) -> None:
-    if not token or not secrets.compare_digest(token, context.csrf_token):
+    """Refuse (400) a state change whose token is not this launch's.
+
+    Compared as bytes: `compare_digest` raises TypeError on non-ASCII str, and a forged
+    token may hold anything (headers arrive as latin-1).
+    """
+    expected = context.csrf_token.encode()
+    given = (token or "").encode("utf-8", "replace")
+    if not given or not expected or not secrets.compare_digest(given, expected):
         abort(400, description="csrf")
