@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import requests
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.security.world import World, build_world
@@ -52,6 +52,9 @@ RAW = st.binary(max_size=200).map(lambda b: ("raw", b))
 BODIES = st.one_of(JSON_VALUES.map(lambda v: ("json", v)), SHAPED.map(lambda v: ("json", v)), RAW)
 CONTENT_TYPES = st.sampled_from(
     [
+        "application/json",
+        "application/json",
+        "application/json",
         "application/json",
         "application/json; charset=utf-8",
         "application/json; charset=latin-1",
@@ -133,11 +136,14 @@ def test_json_endpoints_never_answer_500(lti: LtiHarness) -> None:
     problems: list[str] = []
 
     @settings(
-        max_examples=80,
+        max_examples=120,
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
     )
+    @example(endpoints[0], ("json", [1]), "application/json", "application/json", "right", "right")
+    @example(endpoints[0], ("json", "x"), "application/json", "application/json", "right", "none")
+    @example(endpoints[1], ("json", [{}]), "application/json", "application/json", "right", "right")
     @given(
         target=st.sampled_from(endpoints),
         body=BODIES,
