@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 XAPI_STATEMENT = "xapi_statement"
 BATCH_SIZE = 500
-CLIENT_TIMEOUT_S = (5.0, 30.0)
+CLIENT_TIMEOUT_S = (5.0, 30.0)  # connect, read; ``XAPI_CLIENT_TIMEOUT_S`` in app.config
 
 
 def dedupe_key(destination_id: int, statement_id: str) -> str:
@@ -70,8 +70,9 @@ def queue_statements(
 class _Clients:
     """One ``LrsClient`` per destination, rebuilt when its endpoint or credentials change."""
 
-    def __init__(self, secret_key: str) -> None:
+    def __init__(self, secret_key: str, timeout: float | tuple[float, float]) -> None:
         self._secret_key = secret_key
+        self._timeout = timeout
         self._clients: dict[int, tuple[tuple[str, str, str], LrsClient]] = {}
         self._lock = threading.Lock()
 
@@ -88,7 +89,7 @@ class _Clients:
                 destination.endpoint,
                 destination.username,
                 password,
-                timeout=CLIENT_TIMEOUT_S,
+                timeout=self._timeout,
                 batch_size=BATCH_SIZE,
             )
             self._clients[destination.id] = (config, client)
@@ -102,7 +103,9 @@ def _destination_id(destination: str) -> int | None:
 
 def batch_deliverer(app: Flask) -> outbox.BatchDeliverer:
     """The deliverer of ``xapi_statement`` batches (all messages of one destination)."""
-    clients = _Clients(app.config["SECRET_KEY"])
+    clients = _Clients(
+        app.config["SECRET_KEY"], app.config.get("XAPI_CLIENT_TIMEOUT_S", CLIENT_TIMEOUT_S)
+    )
 
     def deliver(db: Session, messages: list[OutboxMessage]) -> outbox.BatchOutcome:
         destination_id = _destination_id(messages[0].destination)
