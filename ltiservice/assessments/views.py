@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ltiservice import db
 from ltiservice.assessments import access, display, files, path, results, submissions
-from ltiservice.errors import AuthorisationError, NotFoundError
+from ltiservice.errors import AuthorisationError, NotFoundError, ServiceError
 from ltiservice.grading.interface import CertificationPlugin
 from ltiservice.lti.context import LaunchContext, check_csrf, current_launch
 from ltiservice.models import Assessment, Person, SubmissionFile
@@ -44,10 +44,16 @@ class Request:
     plugin: CertificationPlugin
 
 
+def _json_object() -> dict[str, Any] | None:
+    """The JSON body if it is an object; None for anything else (list, string, garbage)."""
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else None
+
+
 def _launch_id() -> str | None:
     if request.is_json:
-        body = request.get_json(silent=True) or {}
-        return request.args.get("launch") or body.get("launch")
+        launch = (_json_object() or {}).get("launch")
+        return request.args.get("launch") or (launch if isinstance(launch, str) else None)
     return request.values.get("launch")
 
 
@@ -130,10 +136,14 @@ def save_draft(assessment_id: int) -> ResponseReturnValue:
     """JSON autosave (`{text}` → `{saved_at}`), or the no-JS form's "save" button."""
     req = _open(assessment_id, change=True)
     if request.is_json:
-        body = request.get_json(silent=True) or {}
+        body = _json_object()
+        text = (body or {}).get("text", "")
+        if body is None or not isinstance(text, str):
+            # Refused rather than read as empty: that would wipe the draft's text.
+            raise ServiceError("Envoyez un objet JSON {« text » : texte}.", code="bad_json")
         with db.transaction() as session:
             draft = submissions.current_draft(session, req.assessment, _me(req))
-            saved = submissions.autosave(session, draft, str(body.get("text", "")))
+            saved = submissions.autosave(session, draft, text)
         return jsonify(
             {"saved_at": saved.isoformat(), "label": display.french_time(saved), "id": draft.id}
         )
