@@ -54,6 +54,9 @@ class KeyRing:
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
+        # Every launch asks for the current key: keep what was read, keyed by the index
+        # file's identity, so another process's rotation (an atomic replace) is seen at once.
+        self._cached: tuple[tuple[int, int, int], list[ToolKey]] | None = None
 
     @property
     def _index(self) -> Path:
@@ -73,6 +76,18 @@ class KeyRing:
         os.replace(tmp, self._index)
 
     def keys(self) -> list[ToolKey]:
+        try:
+            stat = self._index.stat()
+        except FileNotFoundError:
+            return []
+        version = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if self._cached is not None and self._cached[0] == version:
+            return list(self._cached[1])
+        result = self._read_keys()
+        self._cached = (version, result)
+        return list(result)
+
+    def _read_keys(self) -> list[ToolKey]:
         result = []
         for entry in self._entries():
             path = self.folder / f"{entry['kid']}.pem"

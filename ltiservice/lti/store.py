@@ -11,7 +11,8 @@ import json
 import time
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, bindparam, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ltiservice.models import LtiStoreEntry
@@ -35,6 +36,30 @@ class SharedStore(Protocol):
     def delete(self, key: str) -> None: ...
 
 
+# Statements built once (a launch runs five of them): composing SQLAlchemy expressions per
+# call cost more CPU than executing their cached compiled form.
+_ENTRY = LtiStoreEntry.__table__
+_GET = select(_ENTRY.c.value, _ENTRY.c.expires_at).where(_ENTRY.c.key == bindparam("k"))
+_DELETE = delete(_ENTRY).where(_ENTRY.c.key == bindparam("k"))
+_POP = _DELETE.returning(_ENTRY.c.value, _ENTRY.c.expires_at)
+_DELETE_EXPIRED = delete(_ENTRY).where(
+    _ENTRY.c.key == bindparam("k"), _ENTRY.c.expires_at < bindparam("now")
+)
+_INSERT = insert(_ENTRY)
+
+
+def _upsert(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (key) DO UPDATE: one statement instead of delete + insert."""
+    module = {"sqlite": sqlite, "postgresql": postgresql}.get(dialect)
+    if module is None:
+        return None
+    statement = module.insert(_ENTRY)
+    return statement.on_conflict_do_update(
+        index_elements=[_ENTRY.c.key],
+        set_={"value": statement.excluded.value, "expires_at": statement.excluded.expires_at},
+    )
+
+
 class SqlStore:
     """The store on the service's own database (SQLite on the embedded default)."""
 
@@ -43,39 +68,32 @@ class SqlStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._writes = 0
+        self._upsert = _upsert(engine.dialect.name)
 
     def get(self, key: str) -> Any | None:
         with self._engine.connect() as conn:
-            row = conn.execute(
-                select(LtiStoreEntry.value, LtiStoreEntry.expires_at).where(
-                    LtiStoreEntry.key == key
-                )
-            ).first()
+            row = conn.execute(_GET, {"k": key}).first()
         if row is None or row.expires_at < time.time():
             return None
         return json.loads(row.value)
 
     def set(self, key: str, value: Any, ttl_s: int) -> None:
-        payload = json.dumps(value)
-        expires = time.time() + ttl_s
+        row = {"key": key, "value": json.dumps(value), "expires_at": time.time() + ttl_s}
         with self._engine.begin() as conn:
-            conn.execute(delete(LtiStoreEntry).where(LtiStoreEntry.key == key))
-            conn.execute(insert(LtiStoreEntry).values(key=key, value=payload, expires_at=expires))
+            if self._upsert is not None:
+                conn.execute(self._upsert, row)
+            else:
+                conn.execute(_DELETE, {"k": key})
+                conn.execute(_INSERT, row)
         self._maybe_sweep()
 
     def add(self, key: str, value: Any, ttl_s: int) -> bool:
         now = time.time()
         try:
             with self._engine.begin() as conn:
+                conn.execute(_DELETE_EXPIRED, {"k": key, "now": now})
                 conn.execute(
-                    delete(LtiStoreEntry).where(
-                        LtiStoreEntry.key == key, LtiStoreEntry.expires_at < now
-                    )
-                )
-                conn.execute(
-                    insert(LtiStoreEntry).values(
-                        key=key, value=json.dumps(value), expires_at=now + ttl_s
-                    )
+                    _INSERT, {"key": key, "value": json.dumps(value), "expires_at": now + ttl_s}
                 )
         except IntegrityError:
             return False
@@ -83,18 +101,14 @@ class SqlStore:
 
     def pop(self, key: str) -> Any | None:
         with self._engine.begin() as conn:
-            row = conn.execute(
-                delete(LtiStoreEntry)
-                .where(LtiStoreEntry.key == key)
-                .returning(LtiStoreEntry.value, LtiStoreEntry.expires_at)
-            ).first()
+            row = conn.execute(_POP, {"k": key}).first()
         if row is None or row.expires_at < time.time():
             return None
         return json.loads(row.value)
 
     def delete(self, key: str) -> None:
         with self._engine.begin() as conn:
-            conn.execute(delete(LtiStoreEntry).where(LtiStoreEntry.key == key))
+            conn.execute(_DELETE, {"k": key})
 
     def _maybe_sweep(self) -> None:
         self._writes += 1

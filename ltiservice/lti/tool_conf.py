@@ -7,11 +7,20 @@ from typing import Any
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ltiservice.lti.keys import KeyRing
 from ltiservice.models import Deployment, Platform
+
+# Built once: composing a SQLAlchemy expression costs more CPU than running the cached query.
+_PLATFORM = select(Platform).where(
+    Platform.issuer == bindparam("iss"), Platform.client_id == bindparam("client_id")
+)
+_DEPLOYMENT = select(Deployment.deployment_id).where(
+    Deployment.platform_id == bindparam("platform_id"),
+    Deployment.deployment_id == bindparam("deployment_id"),
+)
 
 
 class ToolRegistration(Registration):
@@ -35,13 +44,17 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
         self._db = db
         self._keyring = keyring
         self.issuers_relation_types = _ManyClientsEverywhere()
+        # One conf per request: registration, deployment and view ask for the same row.
+        self._platforms: dict[tuple[str, str], Platform | None] = {}
 
     def find_platform(self, iss: str, client_id: str | None) -> Platform | None:
         if not iss or not client_id:
             return None
-        return self._db.scalar(
-            select(Platform).where(Platform.issuer == iss, Platform.client_id == client_id)
-        )
+        if (iss, client_id) not in self._platforms:
+            self._platforms[iss, client_id] = self._db.scalar(
+                _PLATFORM, {"iss": iss, "client_id": client_id}
+            )
+        return self._platforms[iss, client_id]
 
     def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> Registration:
         raise NotImplementedError("registrations are looked up by issuer and client_id")
@@ -73,14 +86,11 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
         if platform is None or not deployment_id:
             return None
         found = self._db.scalar(
-            select(Deployment).where(
-                Deployment.platform_id == platform.id,
-                Deployment.deployment_id == deployment_id,
-            )
+            _DEPLOYMENT, {"platform_id": platform.id, "deployment_id": deployment_id}
         )
         if found is None:
             return None
-        return LtiDeployment().set_deployment_id(found.deployment_id)
+        return LtiDeployment().set_deployment_id(found)
 
 
 class _ManyClientsEverywhere(dict[str, str]):
