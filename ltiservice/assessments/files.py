@@ -47,6 +47,7 @@ CONTENT_TYPES: dict[str, str] = {
 _OOXML_PARTS = {".docx": "word/", ".xlsx": "xl/", ".pptx": "ppt/"}
 _ODF = {".odt", ".ods", ".odp"}
 _MAX_NAME = 200
+_MIMETYPE_MAX = 128  # an ODF `mimetype` member is a short ASCII string
 _KEY = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -213,10 +214,14 @@ def _package_matches(path: str, extension: str) -> bool:
             if extension in _ODF:
                 if "mimetype" not in names:
                     return False
-                return (
-                    package.read("mimetype").decode("ascii", "replace").strip()
-                    == (CONTENT_TYPES[extension])
-                )
+                # Never inflate more than the expected type's length: a zip bomb's
+                # `mimetype` member would otherwise be decompressed whole into memory.
+                expected = CONTENT_TYPES[extension]
+                if package.getinfo("mimetype").file_size > _MIMETYPE_MAX:
+                    return False
+                with package.open("mimetype") as member:
+                    found = member.read(_MIMETYPE_MAX + 1)
+                return found.decode("ascii", "replace").strip() == expected
             part = _OOXML_PARTS[extension]
             return "[Content_Types].xml" in names and any(n.startswith(part) for n in names)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError):
