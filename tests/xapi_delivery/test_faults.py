@@ -6,6 +6,7 @@ import copy
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -180,3 +181,40 @@ def test_launches_go_in_batches_of_500_per_destination(app: Flask, ralph_lrs: Ra
     assert proxy.log == [("proxy", 500), ("proxy", 500), ("proxy", 188)]
     assert _stored_once(ralph_lrs, [m.payload["id"] for m in queued])
     logging.getLogger(__name__).info("1188 statements delivered in %.2f s", elapsed)
+
+
+def test_two_workers_never_send_the_same_batch(app: Flask, ralph_lrs: RalphLRS) -> None:
+    world = make_world(app, blocks=("B1",))
+    with FaultProxy(ralph_lrs.endpoint) as proxy:
+        add_lrs(app, world, ralph_lrs, endpoint=proxy.endpoint)
+        with app.app_context(), db.transaction() as session:
+            assessment = session.get(Assessment, world.assessment_ids["B1"])
+            assert assessment is not None
+            for n in range(1000):
+                context = LaunchContext(
+                    f"concurrent-{n}",
+                    world.organisation_id,
+                    assessment.platform_id,
+                    world.learner_id,
+                    assessment.course_id,
+                    ("learner",),
+                    "LtiResourceLinkRequest",
+                )
+                events.launched(session, context, assessment)
+        queued = queued_statements(app)
+
+        def worker(_: int) -> int:
+            delivered = 0
+            while (report := run_worker(app)).handled:
+                delivered += report.delivered
+            return delivered
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            delivered = list(pool.map(worker, range(2)))
+
+    # Claims are atomic (SKIP LOCKED on PostgreSQL, conditional UPDATE on SQLite): no
+    # statement is claimed, posted or counted twice.
+    assert sum(delivered) == len(queued) == 1000
+    assert sum(count for _, count in proxy.log) == 1000
+    assert {m.status for m in queued_statements(app)} == {"delivered"}
+    assert _stored_once(ralph_lrs, [m.payload["id"] for m in queued])
