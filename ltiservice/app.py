@@ -45,6 +45,10 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
 
     _register_blueprints(app)
+    # The built-in demo platform exists only in processes started by `ltiservice demo`.
+    from ltiservice import demo
+
+    demo.init_app(app)
     return app
 
 

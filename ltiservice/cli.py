@@ -80,7 +80,10 @@ def serve(host: str, port: int, workers: int) -> None:
     from ltiservice.onboarding import registration_instructions
 
     click.echo(registration_instructions(settings.base_url))
+    # The venv's own interpreter, so `.venv/bin/ltiservice serve` works off PATH too.
     argv = [
+        sys.executable,
+        "-m",
         "gunicorn",
         "--workers",
         str(workers),
@@ -90,7 +93,7 @@ def serve(host: str, port: int, workers: int) -> None:
         "-",
         "ltiservice.wsgi:app",
     ]
-    os.execvp(argv[0], argv)  # noqa: S606 - replaces this process with gunicorn
+    os.execv(argv[0], argv)  # noqa: S606 - replaces this process with gunicorn
 
 
 def _register_groups() -> None:

@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.peers.platform",
     "tests.peers.ralph",
     "tests.peers.xapi_validator",
+    "tests.support.chromium",
     "tests.support.lti_harness",
 ]
 

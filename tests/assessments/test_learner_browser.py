@@ -11,10 +11,8 @@ from ltiservice import db
 from ltiservice.models import Submission
 from tests.assessments.learner_support import COURSE, LINK, pdf_bytes, place, sha256
 from tests.evaluations.axe import axe_script
-from tests.support.chromium import Chromium, chromium, chromium_driver
+from tests.support.chromium import Chromium
 from tests.support.lti_harness import LtiHarness
-
-__all__ = ["chromium", "chromium_driver"]  # fixtures used here
 
 pytestmark = [pytest.mark.browser, pytest.mark.peer]
 

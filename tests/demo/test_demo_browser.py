@@ -10,9 +10,7 @@ import requests
 
 from tests.conftest import LiveApp
 from tests.evaluations.axe import install_axe, serious_violations
-from tests.support.chromium import Chromium, chromium, chromium_driver
-
-__all__ = ["chromium", "chromium_driver"]  # fixtures used by name
+from tests.support.chromium import Chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -11,10 +11,8 @@ from ltiservice import db
 from ltiservice.models import Evaluation
 from tests.evaluations.axe import install_axe, serious_violations
 from tests.evaluations.support import COURSE, criteria, hand_in, link, place
-from tests.support.chromium import Chromium, chromium, chromium_driver
+from tests.support.chromium import Chromium
 from tests.support.lti_harness import INSTRUCTOR, LtiHarness
-
-__all__ = ["chromium", "chromium_driver"]  # fixtures used here
 
 pytestmark = pytest.mark.browser
 

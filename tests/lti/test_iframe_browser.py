@@ -15,10 +15,8 @@ from ltiservice import db
 from ltiservice.models import Platform
 from ltiservice.platforms import PlatformSpec, add_platform
 from tests.assessments.learner_support import place
-from tests.support.chromium import Chromium, FramingSite, chromium, chromium_driver, framing_site
+from tests.support.chromium import Chromium, FramingSite
 from tests.support.lti_harness import LEARNER, LtiHarness
-
-__all__ = ["chromium", "chromium_driver", "framing_site"]  # fixtures used here
 
 pytestmark = [pytest.mark.browser, pytest.mark.peer]
 
