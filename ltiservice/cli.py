@@ -113,6 +113,10 @@ def _register_groups() -> None:
     from ltiservice.exports.cli import export_cli
 
     main.add_command(export_cli)
+    from ltiservice.lrs_cli import lrs_cli, xapi_cli
+
+    main.add_command(lrs_cli)
+    main.add_command(xapi_cli)
     from ltiservice.demo.cli import demo
 
     main.add_command(demo)
