@@ -42,6 +42,9 @@ class Settings:
     http_timeout_s: float = 10.0
     log_level: str = "INFO"
     outbox_thread: bool = True  # deliver in a background thread (embedded default)
+    # How long a worker holds a delivery it took; a worker killed mid-delivery leaves it to
+    # others after this. Keep it above the slowest delivery (timeouts of a bisected batch).
+    outbox_lease_s: float = 120.0
     cdc_xsd_version: str = "1.1.2"
     # The built-in demo platform (`ltiservice demo` sets it): anyone may log in as its cast.
     demo_enabled: bool = False
@@ -133,6 +136,8 @@ def validate_settings(settings: Settings) -> None:
             raise ConfigError(f"{ENV_PREFIX}DEMO_ENABLED: the demo cannot run in production")
     if settings.file_retention_days < 0:
         raise ConfigError(f"{ENV_PREFIX}FILE_RETENTION_DAYS: must be 0 (keep) or positive")
+    if settings.outbox_lease_s < 5:
+        raise ConfigError(f"{ENV_PREFIX}OUTBOX_LEASE_S: at least 5 seconds")
     if settings.max_upload_mb <= 0:
         raise ConfigError(f"{ENV_PREFIX}MAX_UPLOAD_MB: must be positive")
     if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

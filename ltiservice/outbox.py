@@ -130,6 +130,7 @@ def _claim(
     batch: int,
     kinds: tuple[str, ...] | None,
     *conditions: ColumnElement[bool],
+    lease_s: float = CLAIM_LEASE_S,
 ) -> list[OutboxMessage]:
     now = datetime.now(UTC)
     due = (
@@ -146,7 +147,7 @@ def _claim(
     # The lease pushes claimed rows into the future: a worker killed mid-delivery leaves them
     # to be retried after the lease, never lost. The conditional UPDATE makes the claim
     # atomic where SKIP LOCKED does not exist (SQLite): of two workers, one gets the row.
-    lease_until = now + timedelta(seconds=CLAIM_LEASE_S)
+    lease_until = now + timedelta(seconds=lease_s)
     claimed: list[int] = []
     for message_id in list(db.scalars(due)):
         result = db.execute(
@@ -175,6 +176,7 @@ def run_once(
     deliverers: Registry,
     batch: int = 50,
     kinds: tuple[str, ...] | None = None,
+    lease_s: float = CLAIM_LEASE_S,
 ) -> RunReport:
     """Deliver every due message once; returns what happened.
 
@@ -187,13 +189,13 @@ def run_once(
         # Kinds with no deliverer at all stay on this path, which dead-letters them.
         not_batched = OutboxMessage.kind.not_in(tuple(batched)) if batched else None
         conditions = () if not_batched is None else (not_batched,)
-        for message in _claim(db, batch, kinds, *conditions):
+        for message in _claim(db, batch, kinds, *conditions, lease_s=lease_s):
             outcomes.append(_deliver_one(db, message, deliverers))
         for kind, delivery in batched.items():
             if kinds and kind not in kinds:
                 continue
             for destination in _due_destinations(db, kind):
-                outcomes += _deliver_batch(db, kind, destination, delivery)
+                outcomes += _deliver_batch(db, kind, destination, delivery, lease_s)
     return RunReport(outcomes.count("delivered"), outcomes.count("retried"), outcomes.count("dead"))
 
 
@@ -213,8 +215,12 @@ def _due_destinations(db: Session, kind: str) -> list[str]:
     )
 
 
-def _deliver_batch(db: Session, kind: str, destination: str, delivery: BatchDelivery) -> list[str]:
-    messages = _claim(db, delivery.size, (kind,), OutboxMessage.destination == destination)
+def _deliver_batch(
+    db: Session, kind: str, destination: str, delivery: BatchDelivery, lease_s: float
+) -> list[str]:
+    messages = _claim(
+        db, delivery.size, (kind,), OutboxMessage.destination == destination, lease_s=lease_s
+    )
     if not messages:
         return []
     attempts = {m.id: m.attempts for m in messages}  # read before the deliverer's session use
@@ -325,10 +331,12 @@ class BackgroundWorker:
         factory: sessionmaker[Session],
         deliverers: Registry,
         interval_s: float = 2.0,
+        lease_s: float = CLAIM_LEASE_S,
     ) -> None:
         self._factory = factory
         self._deliverers = deliverers
         self._interval_s = interval_s
+        self._lease_s = lease_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="outbox", daemon=True)
 
@@ -342,7 +350,7 @@ class BackgroundWorker:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                report = run_once(self._factory, self._deliverers)
+                report = run_once(self._factory, self._deliverers, lease_s=self._lease_s)
             except Exception:  # the loop must survive a database outage
                 log.exception("outbox run failed; retrying")
                 report = RunReport()

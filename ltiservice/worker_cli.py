@@ -25,6 +25,7 @@ def worker(once: bool, interval: float, batch: int) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     factory = app.extensions["db_sessionmaker"]
     registry = deliverers(app)
+    lease_s = app.config["SETTINGS"].outbox_lease_s
     stopping = False
 
     def _stop(*_args: object) -> None:
@@ -34,7 +35,7 @@ def worker(once: bool, interval: float, batch: int) -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     while not stopping:
-        report = outbox.run_once(factory, registry, batch=batch)
+        report = outbox.run_once(factory, registry, batch=batch, lease_s=lease_s)
         if report.handled:
             click.echo(
                 f"livrés {report.delivered}, à réessayer {report.retried}, "

@@ -11,4 +11,8 @@ from ltiservice.passback import deliverers
 app = create_app()
 
 if app.config["SETTINGS"].outbox_thread:
-    BackgroundWorker(app.extensions["db_sessionmaker"], deliverers(app)).start()
+    BackgroundWorker(
+        app.extensions["db_sessionmaker"],
+        deliverers(app),
+        lease_s=app.config["SETTINGS"].outbox_lease_s,
+    ).start()
