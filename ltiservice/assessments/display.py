@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -44,7 +45,13 @@ class CaseView:
 
 def render_markdown(text: str) -> Markup:
     """Markdown to HTML with any raw HTML escaped."""
-    return Markup(_MARKDOWN.render(text or ""))  # noqa: S704 - html disabled above
+    return Markup(_rendered(text or ""))  # noqa: S704 - html disabled above
+
+
+@functools.lru_cache(maxsize=256)
+def _rendered(text: str) -> str:
+    # Cases are long and read on every page view; their text rarely changes.
+    return _MARKDOWN.render(text)
 
 
 def french_datetime(moment: datetime | None) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -33,7 +33,11 @@ def record_launch(
     # Only what the LMS chose to send, refreshed so a renamed learner is shown right.
     person.name = _text(body.get("name")) or person.name
     person.email = _text(body.get("email")) or person.email
-    person.last_seen_at = datetime.now(UTC)
+    now = datetime.now(UTC)
+    # An hour's precision is enough for "last seen", and spares a write on most launches.
+    last_seen = person.last_seen_at
+    if last_seen is None or now - _aware(last_seen) > timedelta(hours=1):
+        person.last_seen_at = now
 
     course = None
     context_claim = body.get(CLAIM + "context") or {}
@@ -62,6 +66,11 @@ def record_launch(
         message_type=str(body.get(CLAIM + "message_type")),
         resource_link_id=str(link["id"]) if isinstance(link, dict) and link.get("id") else None,
     )
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they were stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _text(value: Any) -> str | None:

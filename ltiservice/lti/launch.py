@@ -7,7 +7,9 @@ checklist (docs/security.md).
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import logging
 from typing import Any
 from urllib.parse import urlsplit
@@ -271,11 +273,18 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
 def _find_key(keyset: dict[str, Any], kid: str) -> Any:
     for jwk in keyset.get("keys", []):
         if isinstance(jwk, dict) and jwk.get("kid") == kid and jwk.get("kty") == "RSA":
-            try:
-                return jwt.PyJWK(jwk, algorithm="RS256").key
-            except jwt.PyJWKError:
-                return None
+            return _public_key(json.dumps(jwk, sort_keys=True))
     return None
+
+
+@functools.lru_cache(maxsize=128)
+def _public_key(jwk_json: str) -> Any:
+    """The RSA key of a JWK, parsed once per process: launches reuse the same few keys, and
+    keying on the JWK's full text means a rotated key is parsed anew."""
+    try:
+        return jwt.PyJWK(json.loads(jwk_json), algorithm="RS256").key
+    except jwt.PyJWKError:
+        return None
 
 
 def points_at_tool(url: str, base_url: str) -> bool:
