@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import sqlalchemy.exc
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -121,6 +122,21 @@ def init_app(app: Flask) -> None:
             413: "Le fichier ou le formulaire envoyé dépasse la taille autorisée.",
         }.get(status, "La requête n'a pas pu être traitée.")
         return render_error(status, f"http_{status}", title, message)
+
+    @app.errorhandler(sqlalchemy.exc.OperationalError)
+    @app.errorhandler(sqlalchemy.exc.InterfaceError)
+    def _database_down(exc: Exception) -> Response:
+        # The transaction was rolled back whole; the pool reconnects on the next request.
+        log.warning(
+            "database unavailable on %s %s: %s", request.method, request.path, type(exc).__name__
+        )
+        return render_error(
+            503,
+            "database_unavailable",
+            "Service momentanément indisponible",
+            "La base de données ne répond pas. Rien n'a été enregistré par cette action : "
+            "réessayez dans un instant.",
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

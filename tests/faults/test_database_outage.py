@@ -1,0 +1,70 @@
+"""PostgreSQL drops the connection in the middle of a submission: all or nothing, then recovery."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, event, func, select, text
+
+from ltiservice import db
+from ltiservice.models import OutboxMessage, Submission, SubmissionFile
+from tests.assessments.learner_support import launch_learner, pdf_bytes, place
+from tests.support.databases import backend
+
+pytestmark = [
+    pytest.mark.peer,
+    pytest.mark.skipif(backend() != "postgres", reason="a PostgreSQL server fault"),
+]
+
+
+def _kill_connection_at_outbox_insert(app, database_url: str) -> list[int]:
+    """Terminate the server process of the connection that writes the outbox row, as a
+    PostgreSQL restart would: the statement fails mid-transaction."""
+    killed: list[int] = []
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+
+    def before(conn, _cursor, statement, _params, _context, _many):
+        if killed or not statement.lstrip().upper().startswith("INSERT INTO OUTBOX_MESSAGE"):
+            return
+        pid = conn.connection.dbapi_connection.info.backend_pid
+        with admin.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        killed.append(pid)
+
+    event.listen(app.extensions["db_engine"], "before_cursor_execute", before)
+    return killed
+
+
+def _counts(app) -> tuple[str, int, int]:
+    with app.app_context():
+        session = db.session()
+        status = session.scalar(select(Submission.status))
+        files = session.scalar(select(func.count(SubmissionFile.id)))
+        outbox = session.scalar(select(func.count(OutboxMessage.id)))
+        return status, files, outbox
+
+
+def test_a_submission_interrupted_by_the_database_is_refused_whole_then_succeeds(lti):
+    app = lti.live.app
+    assessment_id = place(lti)
+    learner = launch_learner(lti)
+    learner.post(
+        assessment_id,
+        "/files",
+        {"text": "Ma réponse"},
+        files=[("files", ("analyse.pdf", pdf_bytes(), "application/pdf"))],
+    )
+    assert _counts(app) == ("draft", 1, 0)
+
+    killed = _kill_connection_at_outbox_insert(app, app.config["SETTINGS"].database_url)
+    refused = learner.post(assessment_id, "/submit")
+    assert killed, "the fault was never injected"
+    assert refused.status_code == 503
+    assert "été enregistré par cette action" in refused.text
+    # Nothing half-written: still a draft, its file kept, no score queued.
+    assert _counts(app) == ("draft", 1, 0)
+
+    # The pool reconnects by itself: the same action now goes through.
+    receipt = learner.post(assessment_id, "/submit")
+    assert receipt.status_code == 200, receipt.text[:500]
+    assert "Récépissé de remise" in receipt.text
+    assert _counts(app) == ("submitted", 1, 1)
