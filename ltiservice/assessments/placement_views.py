@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from ltiservice import db
 from ltiservice.assessments.placement import FILE_TYPES, create_assessment, parse_placement
 from ltiservice.errors import ServiceError
 from ltiservice.lti import deep_linking
 from ltiservice.lti.context import check_csrf, current_launch, require_trainer, update_launch
+from ltiservice.models import Assessment
 
 bp = Blueprint("placement", __name__, url_prefix="/placement")
 
@@ -76,11 +78,30 @@ def picker() -> Any:
     )
 
 
+def _placed_on_this_link(context: Any) -> int | None:
+    found = db.session().scalar(
+        select(Assessment.id).where(
+            Assessment.platform_id == context.platform_id,
+            Assessment.resource_link_id == context.resource_link_id,
+        )
+    )
+    if found is not None:
+        update_launch(context, assessment_id=found)
+    return found
+
+
 @bp.route("/configure", methods=["GET", "POST"])
 def configure() -> Any:
     """A resource link the LMS created without deep linking: configure it in place."""
     context = current_launch(request.values.get("launch"))
     require_trainer(context)
+    placed = _placed_on_this_link(context)
+    if placed is not None:
+        # Configured meanwhile (another tab, another trainer): one link, one assessment.
+        return redirect(
+            url_for("evaluations.dashboard", assessment_id=placed, launch=context.launch_id),
+            code=303,
+        )
     if request.method == "GET":
         return _page("placement/configure.html", context)
     check_csrf(context, request.form.get("csrf_token"))

@@ -98,3 +98,23 @@ def test_placement_without_csrf_token_is_refused(lti):
     assert browser.post(action, data=fields).status_code == 400
     with lti.live.app.app_context():
         assert db.session().scalar(select(Assessment)) is None
+
+
+def test_configuring_a_link_twice_keeps_one_assessment(lti):
+    first = lti.browser()
+    page = lti.launch(lti.user("trainer-1", INSTRUCTOR), browser=first, ags=True)
+    second = lti.browser()
+    other_tab = lti.launch(lti.user("trainer-2", INSTRUCTOR), browser=second, ags=True)
+    action, fields = form_of(page)
+    fields.update(PLACEMENT)
+    placed = first.post(action, data=fields)
+    assert placed.status_code == 200 and "/dashboard" in placed.url
+
+    action, fields = form_of(other_tab)
+    fields.update({**PLACEMENT, "block": "CRCA:B1"})
+    again = second.post(action, data=fields)
+    assert again.status_code == 200 and "/dashboard" in again.url
+    with lti.live.app.app_context():
+        assessments = db.session().scalars(select(Assessment)).all()
+        assert [a.block_code for a in assessments] == ["B2B"]
+        assert assessments[0].resource_link_id == "link-1"
