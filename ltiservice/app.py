@@ -61,6 +61,13 @@ def _register_blueprints(app: Flask) -> None:
     from ltiservice.lti.views import bp as lti_bp
     from ltiservice.web.views import bp as web_bp
 
-    for blueprint in (health_bp, lti_bp, registration_bp, web_bp, placement_bp, assessments_bp,
-                      evaluations_bp):
+    for blueprint in (
+        health_bp,
+        lti_bp,
+        registration_bp,
+        web_bp,
+        placement_bp,
+        assessments_bp,
+        evaluations_bp,
+    ):
         app.register_blueprint(blueprint)

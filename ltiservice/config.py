@@ -148,7 +148,7 @@ def prepare_instance(settings: Settings) -> Settings:
     """Create the instance folder and fill the defaults that live in it."""
     instance = Path(settings.instance_path).resolve()
     instance.mkdir(parents=True, exist_ok=True)
-    changes: dict[str, str] = {"instance_path": str(instance)}
+    changes: dict[str, Any] = {"instance_path": str(instance)}
     if not settings.database_url:
         changes["database_url"] = f"sqlite:///{instance / 'ltiservice.db'}"
     if not settings.keys_dir:

@@ -24,7 +24,7 @@ def _plugins() -> dict[str, Any]:
 
 
 def _form_data() -> dict[str, Any]:
-    form = request.form.to_dict()
+    form: dict[str, Any] = request.form.to_dict()
     form["allowed_extensions"] = request.form.getlist("allowed_extensions")
     for name in ("launch", "csrf_token"):
         form.pop(name, None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
@@ -72,7 +72,7 @@ def build_response(
         .set_custom_params(custom)
         .set_lineitem(line_item)
     )
-    deep_link = DeepLink(registration, body[DEPLOYMENT], settings)
+    deep_link = DeepLink(registration, body[DEPLOYMENT], cast(Any, settings))
     message = deep_link.get_message_jwt([resource])
     # pylti1p3 sends "data": null when the platform sent none; the spec wants it absent.
     if message.get(DL_DATA) is None:

@@ -33,7 +33,10 @@ class ToolKey:
 
     def public_jwk(self) -> dict[str, Any]:
         private = serialization.load_pem_private_key(self.private_pem, password=None)
-        numbers = private.public_key().public_numbers()  # type: ignore[union-attr]
+        public = private.public_key()
+        if not isinstance(public, rsa.RSAPublicKey):
+            raise ToolKeyError(f"tool key {self.kid} is not an RSA key")
+        numbers = public.public_numbers()
         return {
             "kty": "RSA",
             "alg": "RS256",

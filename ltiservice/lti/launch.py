@@ -22,7 +22,7 @@ from pylti1p3.exception import LtiException
 from ltiservice.errors import LaunchError
 from ltiservice.lti.storage import SharedLaunchDataStorage
 from ltiservice.lti.store import SharedStore
-from ltiservice.lti.tool_conf import DatabaseToolConf
+from ltiservice.lti.tool_conf import DatabaseToolConf, ToolRegistration
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
     def validate(self) -> ToolMessageLaunch:
         self._validated = True
         try:
-            return (
+            (
                 self.validate_state()
                 .validate_jwt_format()
                 .validate_registration()
@@ -115,6 +115,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
                 .validate_target_link_uri()
                 .save_launch_data()
             )
+            return self
         except LtiException as exc:
             self._validated = False
             raise launch_error("bad_message", 400) from exc
@@ -165,20 +166,27 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
             raise launch_error("bad_audience" if several else "unknown_registration")
         return self
 
+    @property
+    def registration(self) -> ToolRegistration:
+        """The platform registration found by `validate_registration`."""
+        if not isinstance(self._registration, ToolRegistration):
+            raise launch_error("unknown_registration")
+        return self._registration
+
     def validate_jwt_signature(self) -> ToolMessageLaunch:
         id_token = self._get_id_token()
         header = self._jwt.get("header", {})
         if header.get("alg") != "RS256":
             raise launch_error("bad_signature")
         key = self._public_key_for(str(header.get("kid") or ""))
-        client_id = self._registration.get_client_id()
+        client_id = self.registration.get_client_id()
         try:
             claims = jwt.decode(
                 id_token,
                 key,
                 algorithms=["RS256"],
                 audience=client_id,
-                issuer=self._registration.get_issuer(),
+                issuer=self.registration.get_issuer(),
                 leeway=self._leeway_s,
                 options={"require": ["exp", "iat", "iss", "aud", "nonce"]},
             )
@@ -211,7 +219,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         body = self._get_jwt_body()
         deployment_id = body.get("https://purl.imsglobal.org/spec/lti/claim/deployment_id")
         found = self._tool_config.find_deployment_by_params(
-            self._registration.get_issuer(), deployment_id, self._registration.get_client_id()
+            self.registration.get_issuer(), deployment_id, self.registration.get_client_id()
         )
         if found is None:
             raise launch_error("unknown_deployment")
@@ -237,12 +245,11 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
 
     # -- platform keys -------------------------------------------------------------------
     def _public_key_for(self, kid: str) -> Any:
-        url = self._registration.get_key_set_url()
+        url = self.registration.get_key_set_url() or ""
         cache_key = "jwks-" + hashlib.sha256(url.encode()).hexdigest()
-        keyset = self._store.get(cache_key)
-        fresh = keyset is None
-        if fresh:
-            keyset = self._fetch_jwks(url, cache_key)
+        cached = self._store.get(cache_key)
+        fresh = not isinstance(cached, dict)
+        keyset = self._fetch_jwks(url, cache_key) if not isinstance(cached, dict) else cached
         key = _find_key(keyset, kid)
         # Platforms rotate keys: one re-fetch per interval, so a flood of unknown kids
         # cannot turn us into a JWKS hammer. A keyset fetched just now is not fetched again.

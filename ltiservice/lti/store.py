@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Engine, bindparam, delete, insert, select
+from sqlalchemy import Engine, Table, bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -38,7 +38,7 @@ class SharedStore(Protocol):
 
 # Statements built once (a launch runs five of them): composing SQLAlchemy expressions per
 # call cost more CPU than executing their cached compiled form.
-_ENTRY = LtiStoreEntry.__table__
+_ENTRY = cast(Table, LtiStoreEntry.__table__)
 _GET = select(_ENTRY.c.value, _ENTRY.c.expires_at).where(_ENTRY.c.key == bindparam("k"))
 _DELETE = delete(_ENTRY).where(_ENTRY.c.key == bindparam("k"))
 _POP = _DELETE.returning(_ENTRY.c.value, _ENTRY.c.expires_at)

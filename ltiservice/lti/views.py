@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any, cast
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 from flask import Blueprint, Response, jsonify, redirect, render_template, request
 from pylti1p3.exception import OIDCException
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ltiservice import db
 from ltiservice.assessments.routing import route_launch
@@ -120,7 +122,7 @@ def _state_from_platform_storage() -> str | None:
 
 
 @bp.post("/launch")
-def launch() -> Response:
+def launch() -> WerkzeugResponse:
     """Validate the id_token, record who launched, then open the right page."""
     state = request.form.get("state", "")
     storage = storage_target(request.form.get("lti_storage_target"))
@@ -135,7 +137,7 @@ def launch() -> Response:
     if storage_nonce is not None:
         message_launch.trust_platform_storage(storage_nonce)
     message_launch.validate()
-    body = message_launch.get_launch_data()
+    body = cast(dict[str, Any], message_launch.get_launch_data())
     platform = adapter.tool_conf().find_platform(body["iss"], message_launch.get_client_id())
     if platform is None:  # deleted between validation and now
         raise launch_error("unknown_registration")
