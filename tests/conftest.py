@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from flask import Flask
 from sqlalchemy import create_engine, delete
 
 from ltiservice import create_app, migrate
+from ltiservice.lti.store import REDIS_PREFIX
 from ltiservice.models import Base
 from tests.support.databases import throwaway_database
 from tests.support.live_server import free_port, serve
@@ -34,11 +37,20 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _wipe(url: str) -> None:
+    """Empty every table, and the shared LTI store on Redis when the run uses it (nonces,
+    cached platform keys and tokens must not leak from one test into the next)."""
     engine = create_engine(url)
     with engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(delete(table))
     engine.dispose()
+    redis_url = os.environ.get("LTISERVICE_REDIS_URL")
+    if redis_url:
+        client = redis.Redis.from_url(redis_url)
+        keys = list(client.scan_iter(match=f"{REDIS_PREFIX}*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
 
 
 def make_app(database_url: str, instance: Path, **overrides: Any) -> Flask:

@@ -124,10 +124,13 @@ class SqlStore:
             conn.execute(delete(LtiStoreEntry).where(LtiStoreEntry.key.in_(expired)))
 
 
+REDIS_PREFIX = "ltiservice:"
+
+
 class RedisStore:
     """The store on Redis: expiry is Redis's own, pop is GETDEL."""
 
-    def __init__(self, url: str, prefix: str = "ltiservice:") -> None:
+    def __init__(self, url: str, prefix: str = REDIS_PREFIX) -> None:
         import redis
 
         self._redis = redis.Redis.from_url(url)
