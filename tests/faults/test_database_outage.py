@@ -16,11 +16,10 @@ pytestmark = [
 ]
 
 
-def _kill_connection_at_outbox_insert(app, database_url: str) -> list[int]:
+def _kill_connection_at_outbox_insert(app, admin) -> list[int]:
     """Terminate the server process of the connection that writes the outbox row, as a
     PostgreSQL restart would: the statement fails mid-transaction."""
     killed: list[int] = []
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
 
     def before(conn, _cursor, statement, _params, _context, _many):
         if killed or not statement.lstrip().upper().startswith("INSERT INTO OUTBOX_MESSAGE"):
@@ -55,8 +54,12 @@ def test_a_submission_interrupted_by_the_database_is_refused_whole_then_succeeds
     )
     assert _counts(app) == ("draft", 1, 0)
 
-    killed = _kill_connection_at_outbox_insert(app, app.config["SETTINGS"].database_url)
-    refused = learner.post(assessment_id, "/submit")
+    admin = create_engine(app.config["SETTINGS"].database_url, isolation_level="AUTOCOMMIT")
+    killed = _kill_connection_at_outbox_insert(app, admin)
+    try:
+        refused = learner.post(assessment_id, "/submit")
+    finally:
+        admin.dispose()
     assert killed, "the fault was never injected"
     assert refused.status_code == 503
     assert "été enregistré par cette action" in refused.text

@@ -123,11 +123,13 @@ PROBES = (
         lambda w: "/placement/picker",
         (403, 403, 400, 400, 400, 400, 403, 401, 401),
     ),
+    # Every trainer here launched on a link already placed: the configuration leads to that
+    # link's own dashboard (one link, one assessment), never to another's.
     Probe(
         "placement.configure",
         "GET",
         lambda w: "/placement/configure",
-        (403, 403, 200, 200, 200, 200, 403, 401, 401),
+        (403, 403, 303, 303, 303, 303, 403, 401, 401),
     ),
     Probe(
         "assessments.save_draft",
@@ -184,7 +186,7 @@ PROBES = (
         "placement.configure",
         "POST",
         lambda w: "/placement/configure",
-        (403, 403, 400, 400, 400, 400, 403, 401, 401),
+        (403, 403, 303, 303, 303, 303, 403, 401, 401),
     ),
 )
 
