@@ -1,20 +1,18 @@
 """« Mon parcours »: the blocks a learner holds in a certification, drawn as an SVG picture.
 
-Blocks come from the capitalisation ledger (every referential version, translated into the
-current one by the plugin's equivalence table); the status and its French "still missing"
-sentences come from the plugin's combination rule. The SVG is built here, server side, with
-every text escaped; the page pairs it with a text list saying the same thing.
+Blocks come from the capitalisation ledger (`evaluations.ledger.acquired_blocks`: every
+referential version, translated into the current one by the plugin's equivalence table);
+the status and its French "still missing" sentences come from the plugin's combination rule.
+The SVG is built here, server side, with every text escaped; the page pairs it with a text
+list saying the same thing.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from markupsafe import Markup
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ltiservice.grading.interface import (
     FINAL_INTERVIEW_FACT,
@@ -22,7 +20,6 @@ from ltiservice.grading.interface import (
     CertificationStatus,
     Referential,
 )
-from ltiservice.models import Decision, LedgerEntry
 
 BOX_W = 150
 BOX_H = 64
@@ -56,48 +53,6 @@ class Path:
     final_interview: bool
     final_interview_passed: bool
     status: CertificationStatus
-
-
-def acquired_blocks(
-    db: Session, plugin: CertificationPlugin, organisation_id: int, person_id: int
-) -> frozenset[str]:
-    """Blocks held for good, as blocks of the plugin's current referential version."""
-    by_version: dict[str, set[str]] = defaultdict(set)
-    for version, block in db.execute(
-        select(LedgerEntry.referential_version, LedgerEntry.block_code).where(
-            LedgerEntry.organisation_id == organisation_id,
-            LedgerEntry.person_id == person_id,
-            LedgerEntry.certification_code == plugin.code,
-        )
-    ):
-        by_version[version].add(block)
-    held: set[str] = set()
-    for version, codes in by_version.items():
-        if version in plugin.referentials:
-            held |= plugin.translate_blocks(version, codes)
-    return frozenset(held)
-
-
-def jury_facts(
-    db: Session, plugin: CertificationPlugin, organisation_id: int, person_id: int
-) -> dict[str, bool]:
-    """Facts juries recorded for this learner (final interview passed), superseded ones aside."""
-    decisions = list(
-        db.scalars(
-            select(Decision).where(
-                Decision.organisation_id == organisation_id,
-                Decision.person_id == person_id,
-                Decision.certification_code == plugin.code,
-            )
-        )
-    )
-    superseded = {d.supersedes_id for d in decisions}
-    passed = any(
-        (d.facts or {}).get(FINAL_INTERVIEW_FACT) is True
-        for d in decisions
-        if d.id not in superseded
-    )
-    return {FINAL_INTERVIEW_FACT: passed}
 
 
 def build_path(

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from ltiservice import db
 from ltiservice.assessments import access, display, files, path, results, submissions
 from ltiservice.errors import AuthorisationError, NotFoundError, ServiceError
+from ltiservice.evaluations import ledger
 from ltiservice.grading.interface import CertificationPlugin
 from ltiservice.lti.context import LaunchContext, check_csrf, current_launch
 from ltiservice.models import Assessment, Person, SubmissionFile
@@ -301,10 +302,12 @@ def results_page(assessment_id: int) -> str:
 def path_page(assessment_id: int) -> str:
     """« Mon parcours »: the blocks held in this certification, as a picture and a list."""
     req = _open(assessment_id)
-    held = path.acquired_blocks(
+    held = ledger.acquired_blocks(
         req.db, req.plugin, req.context.organisation_id, req.context.person_id
     )
-    facts = path.jury_facts(req.db, req.plugin, req.context.organisation_id, req.context.person_id)
+    facts = ledger.jury_facts(
+        req.db, req.plugin.code, req.context.organisation_id, req.context.person_id
+    )
     picture = path.build_path(req.plugin, held, facts)
     return render_template(
         "assessments/path.html",
