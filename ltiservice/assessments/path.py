@@ -9,6 +9,7 @@ list saying the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -56,7 +57,7 @@ class Path:
 
 
 def build_path(
-    plugin: CertificationPlugin, held: frozenset[str], facts: dict[str, bool] | None = None
+    plugin: CertificationPlugin, held: frozenset[str], facts: Mapping[str, bool] | None = None
 ) -> Path:
     """The rows of the picture and the certification status, from the held blocks."""
     facts = facts or {}
