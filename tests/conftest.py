@@ -25,6 +25,7 @@ pytest_plugins = [
     "tests.peers.xapi_validator",
     "tests.support.chromium",
     "tests.support.lti_harness",
+    "tests.support.log_scan",
 ]
 
 
