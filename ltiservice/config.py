@@ -31,6 +31,7 @@ class Settings:
     base_url: str = "http://127.0.0.1:5000"
     database_url: str = ""  # empty: SQLite in the instance folder
     redis_url: str = ""  # empty: launch state in the database
+    redis_prefix: str = "ltiservice:"  # several services (or test runs) may share one Redis
     secret_key: str = ""
     keys_dir: str = ""  # empty: <instance>/keys
     upload_dir: str = ""  # empty: <instance>/files

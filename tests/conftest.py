@@ -14,7 +14,6 @@ from flask import Flask
 from sqlalchemy import create_engine, delete
 
 from ltiservice import create_app, migrate
-from ltiservice.lti.store import REDIS_PREFIX
 from ltiservice.models import Base
 from tests.support.databases import throwaway_database
 from tests.support.live_server import free_port, serve
@@ -48,14 +47,19 @@ def _wipe(url: str) -> None:
     redis_url = os.environ.get("LTISERVICE_REDIS_URL")
     if redis_url:
         client = redis.Redis.from_url(redis_url)
-        keys = list(client.scan_iter(match=f"{REDIS_PREFIX}*", count=1000))
+        keys = list(client.scan_iter(match=f"{REDIS_TEST_PREFIX}*", count=1000))
         if keys:
             client.delete(*keys)
         client.close()
 
 
+# Each run has its own keys on a shared Redis: two runs on one machine never wipe each other's.
+REDIS_TEST_PREFIX = f"ltiservice-test-{os.getpid()}:"
+
+
 def make_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
     config = {
+        "redis_prefix": REDIS_TEST_PREFIX,
         "env": "testing",
         "database_url": database_url,
         "instance_path": str(instance),

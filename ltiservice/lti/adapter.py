@@ -47,7 +47,9 @@ def init_app(app: Flask) -> None:
     # Browsers that block third-party cookies still keep partitioned ones (CHIPS) in an LMS
     # iframe: with platform storage proving the state, the session survives the launch.
     app.config["SESSION_COOKIE_PARTITIONED"] = True
-    app.extensions["lti_store"] = build_store(settings.redis_url, app.extensions["db_engine"])
+    app.extensions["lti_store"] = build_store(
+        settings.redis_url, app.extensions["db_engine"], settings.redis_prefix
+    )
     app.extensions["lti_keyring"] = KeyRing(settings.keys_dir)
     http = requests.Session()
     http.headers["User-Agent"] = "ltiservice"

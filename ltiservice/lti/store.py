@@ -154,8 +154,8 @@ class RedisStore:
         self._redis.delete(self._prefix + key)
 
 
-def build_store(redis_url: str, engine: Engine) -> SharedStore:
+def build_store(redis_url: str, engine: Engine, redis_prefix: str = REDIS_PREFIX) -> SharedStore:
     """Redis when configured, else the database."""
     if redis_url:
-        return RedisStore(redis_url)
+        return RedisStore(redis_url, redis_prefix)
     return SqlStore(engine)
