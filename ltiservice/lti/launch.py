@@ -232,6 +232,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         try:
             super().validate_message()
         except LtiException as exc:
+            # pylti1p3's reasons name a missing claim, never a value: safe and useful to log.
+            log.info("launch message refused: %s", exc)
             raise launch_error("bad_message", 400) from exc
         return self
 
