@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import requests
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, g, render_template
 from pylti1p3.contrib.flask import FlaskOIDCLogin, FlaskRequest
 
 from ltiservice import db
@@ -73,7 +73,10 @@ def http() -> requests.Session:
 
 
 def tool_conf() -> DatabaseToolConf:
-    return DatabaseToolConf(db.session(), keyring())
+    """The request's tool configuration: one per request, so each platform is read once."""
+    if "lti_tool_conf" not in g:
+        g.lti_tool_conf = DatabaseToolConf(db.session(), keyring())
+    return g.lti_tool_conf  # type: ignore[no-any-return]
 
 
 def _storage() -> SharedLaunchDataStorage:

@@ -167,3 +167,17 @@ def test_tokens_are_reused_across_scores(lti):
     assert _run(lti).delivered == 5
     assert 1 <= after_first <= 3  # one per scope set used (line items, score)
     assert lti.peer.stats()["tokens_issued"] == after_first
+
+
+def test_a_platform_that_drops_connections_gets_the_score_once_it_is_back(lti):
+    assessment_id, person_id = _placed(lti)
+    _queue(lti, assessment_id, person_id, "decision:1", 9.0)
+    lti.peer.set_fault("/ags/course-1/lineitems", status="close", count=2)
+    assert _run(lti).retried == 1
+    [(status, _, error)] = _statuses(lti)
+    assert status == "pending" and error
+    for _ in range(2):
+        _make_due(lti)
+        _run(lti)
+    assert [s for s, _, _ in _statuses(lti)] == ["delivered"]
+    assert [s["score"]["scoreGiven"] for s in lti.peer.scores()] == [9.0]
