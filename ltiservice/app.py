@@ -59,6 +59,7 @@ def _register_blueprints(app: Flask) -> None:
     from ltiservice.health import bp as health_bp
     from ltiservice.lti.registration import bp as registration_bp
     from ltiservice.lti.views import bp as lti_bp
+    from ltiservice.web.admin import bp as admin_bp
     from ltiservice.web.views import bp as web_bp
 
     for blueprint in (
@@ -69,5 +70,6 @@ def _register_blueprints(app: Flask) -> None:
         placement_bp,
         assessments_bp,
         evaluations_bp,
+        admin_bp,
     ):
         app.register_blueprint(blueprint)

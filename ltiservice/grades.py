@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ltiservice import outbox
@@ -65,4 +65,18 @@ def queue_score(
         destination=f"platform:{assessment.platform_id}",
         dedupe_key=f"ags:{assessment.id}:{person.id}:{event_key}",
         payload={"assessment_id": assessment.id, "person_id": person.id, "score": score},
+    )
+
+
+def failed_scores(db: Session, assessment: Assessment) -> int:
+    """How many of this assessment's scores the platform refused for good."""
+    return int(
+        db.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.kind == AGS_SCORE,
+                OutboxMessage.status == "dead",
+                OutboxMessage.dedupe_key.like(f"ags:{assessment.id}:%"),
+            )
+        )
+        or 0
     )

@@ -306,11 +306,15 @@ def _mark_id(
     db.commit()
 
 
-def retry_dead(db: Session, message_ids: list[int] | None = None) -> int:
+def retry_dead(
+    db: Session, message_ids: list[int] | None = None, organisation_id: int | None = None
+) -> int:
     """Put dead messages back in the queue (after the cause was fixed)."""
     query = update(OutboxMessage).where(OutboxMessage.status == "dead")
     if message_ids:
         query = query.where(OutboxMessage.id.in_(message_ids))
+    if organisation_id is not None:
+        query = query.where(OutboxMessage.organisation_id == organisation_id)
     result = db.execute(
         query.values(status="pending", attempts=0, next_attempt_at=datetime.now(UTC))
     )
@@ -318,9 +322,24 @@ def retry_dead(db: Session, message_ids: list[int] | None = None) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def counts(db: Session) -> dict[str, int]:
-    rows = db.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
-    return {status: int(n) for status, n in rows}
+def counts(db: Session, organisation_id: int | None = None) -> dict[str, int]:
+    """Deliveries per status, for one organisation or all."""
+    query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    if organisation_id is not None:
+        query = query.where(OutboxMessage.organisation_id == organisation_id)
+    return {status: int(n) for status, n in db.execute(query)}
+
+
+def dead_letters(db: Session, organisation_id: int, limit: int = 100) -> list[OutboxMessage]:
+    """The organisation's deliveries that failed for good, newest first."""
+    return list(
+        db.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.organisation_id == organisation_id, OutboxMessage.status == "dead")
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 class BackgroundWorker:

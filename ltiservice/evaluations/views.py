@@ -13,11 +13,12 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from ltiservice import db
+from ltiservice import db, grades
 from ltiservice.assessments.access import assessment_for, course_submission
 from ltiservice.evaluations import decisions, forms, ledger, roster, service
 from ltiservice.evaluations.rubric import VERDICT_LABELS, Rubric, outcome_json, rubric_for
 from ltiservice.lti.context import LaunchContext, check_csrf, current_launch, require_trainer
+from ltiservice.lti.roles import Role
 from ltiservice.models import Assessment, Evaluation, Submission
 
 bp = Blueprint("evaluations", __name__, url_prefix="/a")
@@ -57,6 +58,8 @@ def dashboard(assessment_id: int) -> str:
         rows=board.rows if rows is None else rows,
         state=state if rows is not None else "",
         states=roster.STATES,
+        failed_scores=grades.failed_scores(session, assessment),
+        is_administrator=context.has(Role.ADMINISTRATOR),
     )
 
 

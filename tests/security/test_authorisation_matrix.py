@@ -131,6 +131,8 @@ PROBES = (
         lambda w: "/placement/configure",
         (403, 403, 303, 303, 303, 303, 403, 401, 401),
     ),
+    # None of the visitors is an LMS administrator (tests/outbox/test_admin_deliveries.py has one).
+    Probe("admin.deliveries", "GET", lambda w: "/admin/deliveries", (403,) * 7 + (401, 401)),
     Probe(
         "assessments.save_draft",
         "POST",
@@ -182,6 +184,7 @@ PROBES = (
         lambda w: "/placement/picker",
         (403, 403, 400, 400, 400, 400, 403, 401, 401),
     ),
+    Probe("admin.retry", "POST", lambda w: "/admin/deliveries/retry", (403,) * 7 + (401, 401)),
     Probe(
         "placement.configure",
         "POST",

@@ -114,6 +114,13 @@ CASES = (
 )
 
 
+# Routes whose CSRF refusal is proved next to their own actor, who is not in this world.
+COVERED_ELSEWHERE = {
+    # an LMS administrator: tests/outbox/test_admin_deliveries.py
+    "admin.retry": "test_a_retry_without_this_launchs_token_changes_nothing",
+}
+
+
 def test_every_state_changing_route_has_a_csrf_case(app: Flask) -> None:
     changing = {
         rule.endpoint
@@ -122,7 +129,7 @@ def test_every_state_changing_route_has_a_csrf_case(app: Flask) -> None:
         and rule.endpoint not in PROTOCOL
         and not rule.endpoint.startswith("demo.")
     }
-    assert changing == {case.endpoint for case in CASES}
+    assert changing == {case.endpoint for case in CASES} | set(COVERED_ELSEWHERE)
 
 
 def _send(world: World, case: Case, actor: Actor, token: str | None) -> requests.Response:

@@ -1,0 +1,56 @@
+"""Deliveries seen by the LMS's administrators: what is waiting, what failed and why, retry.
+
+Reached from an activity launched with an LTI Administrator role; everything is scoped to the
+organisation of the launch's platform.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from ltiservice import db, outbox
+from ltiservice.errors import AuthorisationError
+from ltiservice.lti.context import LaunchContext, check_csrf, current_launch
+from ltiservice.lti.roles import Role
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+KINDS = {"ags_score": "Note vers le carnet de notes (AGS)", "xapi_statement": "Déclaration xAPI"}
+STATUSES = {"pending": "En attente", "delivered": "Livrés", "dead": "En échec définitif"}
+
+
+def _administrator() -> LaunchContext:
+    context = current_launch(request.values.get("launch"))
+    if not context.has(Role.ADMINISTRATOR):
+        raise AuthorisationError(
+            "Cette page est réservée aux administrateurs de la plateforme de formation.",
+            code="not_administrator",
+        )
+    return context
+
+
+@bp.get("/deliveries")
+def deliveries() -> str:
+    """Counts per status and the failed deliveries of the organisation, with their reason."""
+    context = _administrator()
+    session = db.session()
+    return render_template(
+        "admin/deliveries.html",
+        context=context,
+        counts=outbox.counts(session, context.organisation_id),
+        dead=outbox.dead_letters(session, context.organisation_id),
+        kinds=KINDS,
+        statuses=STATUSES,
+    )
+
+
+@bp.post("/deliveries/retry")
+def retry() -> Response:
+    """Queue the chosen failed deliveries again (or all of them), once the cause is fixed."""
+    context = _administrator()
+    check_csrf(context, request.form.get("csrf_token"))
+    ids = [int(i) for i in request.form.getlist("message") if i.isdigit()]
+    count = outbox.retry_dead(db.session(), ids or None, context.organisation_id)
+    flash(f"{count} envoi(s) remis en file : ils partiront au prochain passage.", "info")
+    return redirect(url_for("admin.deliveries", launch=context.launch_id), code=303)
