@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+
 import pytest
 from sqlalchemy import create_engine, event, func, select, text
 
@@ -67,6 +71,36 @@ def test_a_submission_interrupted_by_the_database_is_refused_whole_then_succeeds
     assert _counts(app) == ("draft", 1, 0)
 
     # The pool reconnects by itself: the same action now goes through.
+    receipt = learner.post(assessment_id, "/submit")
+    assert receipt.status_code == 200, receipt.text[:500]
+    assert "Récépissé de remise" in receipt.text
+    assert _counts(app) == ("submitted", 1, 1)
+
+
+def _restart_postgresql() -> None:
+    versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
+    if os.geteuid() != 0 or not versions or not shutil.which("pg_ctlcluster"):
+        pytest.skip("restarting the PostgreSQL server needs root and pg_ctlcluster")
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "restart"],
+        check=True,
+        timeout=60,
+    )
+
+
+def test_the_service_reconnects_by_itself_after_a_postgresql_restart(lti):
+    app = lti.live.app
+    assessment_id = place(lti)
+    learner = launch_learner(lti)
+    saved = learner.post(
+        assessment_id,
+        "/files",
+        {"text": "Avant le redémarrage"},
+        files=[("files", ("analyse.pdf", pdf_bytes(), "application/pdf"))],
+    )
+    assert saved.status_code == 200
+    _restart_postgresql()
+    # Every pooled connection died with the server; the next request must not notice.
     receipt = learner.post(assessment_id, "/submit")
     assert receipt.status_code == 200, receipt.text[:500]
     assert "Récépissé de remise" in receipt.text

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -30,7 +31,8 @@ def throwaway_database(tmp_dir: Path) -> Iterator[str]:
         return
     server_url = make_url(os.environ.get("LTISERVICE_TEST_POSTGRES_URL", DEFAULT_POSTGRES))
     name = f"ltiservice_test_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    # No pool: a connection kept across the run would not survive a server restart test.
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
