@@ -15,10 +15,9 @@ from lxml import html
 from sqlalchemy import select
 
 from ltiservice import db
-from ltiservice.models import Assessment, Course, Organisation, Platform
-from ltiservice.platforms import PlatformSpec, add_platform
+from ltiservice.models import Assessment, Course, Platform
 from tests.support.browser import Browser, launch_id_of
-from tests.support.lti_harness import DEPLOYMENT_ID, LEARNER, LtiHarness
+from tests.support.lti_harness import LEARNER, LtiHarness
 
 COURSE = {"id": "course-1", "title": "CQP CRCA 2026", "label": "CRCA"}
 LINK = {"id": "link-1", "title": "Étude de cas B2B"}
@@ -164,32 +163,9 @@ def launch_ids(page: requests.Response) -> list[str]:
 
 def second_platform(lti: LtiHarness) -> int:
     """Another LMS registration (another organisation) the peer will launch through."""
-    with lti.live.app.app_context():
-        platform = add_platform(
-            db.session(),
-            PlatformSpec(
-                organisation="of-autre",
-                name="Autre Open edX",
-                issuer=lti.peer.issuer,
-                client_id=OTHER_CLIENT_ID,
-                auth_login_url=lti.peer.auth_login_url,
-                auth_token_url=lti.peer.auth_token_url,
-                key_set_url=lti.peer.key_set_url,
-                deployment_ids=(DEPLOYMENT_ID,),
-            ),
-        )
-        db.session().commit()
-        assert db.session().get(Organisation, platform.organisation_id) is not None
-        return platform.id
+    return lti.register_platform("of-autre", OTHER_CLIENT_ID, "Autre Open edX")
 
 
 def use_client(lti: LtiHarness, client_id: str) -> None:
     """Point the peer's one tool registration at another client id."""
-    url = lti.tool_url
-    lti.peer.configure_tool(
-        client_id=client_id,
-        deployment_id=DEPLOYMENT_ID,
-        login_url=f"{url}/lti/login",
-        launch_url=f"{url}/lti/launch",
-        jwks_url=f"{url}/lti/jwks",
-    )
+    lti.use_client(client_id)

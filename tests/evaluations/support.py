@@ -13,9 +13,8 @@ from sqlalchemy import func, select
 from ltiservice import db
 from ltiservice.grading.loader import load_plugins
 from ltiservice.models import Assessment, Course, Person, Platform, Submission
-from ltiservice.platforms import PlatformSpec, add_platform
 from tests.support.browser import Browser, launch_id_of
-from tests.support.lti_harness import DEPLOYMENT_ID, INSTRUCTOR, LEARNER, LtiHarness
+from tests.support.lti_harness import INSTRUCTOR, LEARNER, LtiHarness
 
 COURSE = {"id": "course-1", "title": "CQP CRCA 2026", "label": "CRCA"}
 
@@ -205,31 +204,9 @@ def paths(assessment_id: int, submission_id: int) -> dict[str, str]:
 
 def other_platform(lti: LtiHarness, client_id: str = "ltiservice-other-client") -> int:
     """Another LMS registration, in another organisation, the peer can launch through."""
-    with lti.live.app.app_context():
-        platform = add_platform(
-            db.session(),
-            PlatformSpec(
-                organisation="of-autre",
-                name="Autre Open edX",
-                issuer=lti.peer.issuer,
-                client_id=client_id,
-                auth_login_url=lti.peer.auth_login_url,
-                auth_token_url=lti.peer.auth_token_url,
-                key_set_url=lti.peer.key_set_url,
-                deployment_ids=(DEPLOYMENT_ID,),
-            ),
-        )
-        db.session().commit()
-        return platform.id
+    return lti.register_platform("of-autre", client_id, "Autre Open edX")
 
 
 def use_client(lti: LtiHarness, client_id: str) -> None:
     """Point the peer's one tool registration at another client id."""
-    url = lti.tool_url
-    lti.peer.configure_tool(
-        client_id=client_id,
-        deployment_id=DEPLOYMENT_ID,
-        login_url=f"{url}/lti/login",
-        launch_url=f"{url}/lti/launch",
-        jwks_url=f"{url}/lti/jwks",
-    )
+    lti.use_client(client_id)

@@ -25,9 +25,8 @@ from sqlalchemy import select
 
 from ltiservice import db
 from ltiservice.models import Assessment, Course, Platform, Submission, SubmissionFile
-from ltiservice.platforms import PlatformSpec, add_platform
 from tests.support.browser import Browser, launch_id_of
-from tests.support.lti_harness import CLIENT_ID, DEPLOYMENT_ID, INSTRUCTOR, LEARNER, LtiHarness
+from tests.support.lti_harness import CLIENT_ID, INSTRUCTOR, LEARNER, LtiHarness
 
 SAME_ORG_CLIENT = "ltiservice-sameorg-client"
 OTHER_ORG_CLIENT = "ltiservice-otherorg-client"
@@ -105,46 +104,20 @@ def csrf_of_launch(app: Any, browser: Browser, launch: str) -> str:
 
 
 def register(lti: LtiHarness, organisation: str, client_id: str, name: str) -> int:
-    with lti.live.app.app_context():
-        platform = add_platform(
-            db.session(),
-            PlatformSpec(
-                organisation=organisation,
-                name=name,
-                issuer=lti.peer.issuer,
-                client_id=client_id,
-                auth_login_url=lti.peer.auth_login_url,
-                auth_token_url=lti.peer.auth_token_url,
-                key_set_url=lti.peer.key_set_url,
-                deployment_ids=(DEPLOYMENT_ID,),
-            ),
-        )
-        db.session().commit()
-        return platform.id
+    return lti.register_platform(organisation, client_id, name)
 
 
 @contextmanager
 def as_client(lti: LtiHarness, client_id: str) -> Iterator[None]:
     """Point the peer's one tool registration at ``client_id`` for the launches inside."""
-    url = lti.tool_url
-
-    def point(cid: str) -> None:
-        lti.peer.configure_tool(
-            client_id=cid,
-            deployment_id=DEPLOYMENT_ID,
-            login_url=f"{url}/lti/login",
-            launch_url=f"{url}/lti/launch",
-            jwks_url=f"{url}/lti/jwks",
-        )
-
     if client_id == CLIENT_ID:
         yield
         return
-    point(client_id)
+    lti.use_client(client_id)
     try:
         yield
     finally:
-        point(CLIENT_ID)
+        lti.use_client(CLIENT_ID)
 
 
 def place(

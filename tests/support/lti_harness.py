@@ -35,6 +35,26 @@ class LtiHarness:
     def tool_url(self) -> str:
         return self.live.url
 
+    def register_platform(self, organisation: str, client_id: str, name: str) -> int:
+        """Another registration of the peer (another client id) in `organisation`."""
+        with self.live.app.app_context():
+            platform = add_platform(
+                db.session(), _peer_spec(self.peer, organisation, client_id, name)
+            )
+            db.session().commit()
+            return platform.id
+
+    def use_client(self, client_id: str) -> None:
+        """Point the peer's one tool registration at `client_id`."""
+        url = self.tool_url
+        self.peer.configure_tool(
+            client_id=client_id,
+            deployment_id=DEPLOYMENT_ID,
+            login_url=f"{url}/lti/login",
+            launch_url=f"{url}/lti/launch",
+            jwks_url=f"{url}/lti/jwks",
+        )
+
     def browser(self) -> Browser:
         browser = Browser()
         self.browsers.append(browser)
@@ -89,34 +109,26 @@ class LtiHarness:
         return browser, answer, started
 
 
+def _peer_spec(peer: PlatformPeer, organisation: str, client_id: str, name: str) -> PlatformSpec:
+    return PlatformSpec(
+        organisation=organisation,
+        name=name,
+        issuer=peer.issuer,
+        client_id=client_id,
+        auth_login_url=peer.auth_login_url,
+        auth_token_url=peer.auth_token_url,
+        key_set_url=peer.key_set_url,
+        deployment_ids=(DEPLOYMENT_ID,),
+    )
+
+
 @pytest.fixture
 def lti(platform_peer: PlatformPeer, live_app: Any) -> Iterator[LtiHarness]:
     """The live app and the peer platform registered with each other."""
     platform_peer.reset()
-    url = live_app.url
-    platform_peer.configure_tool(
-        client_id=CLIENT_ID,
-        deployment_id=DEPLOYMENT_ID,
-        login_url=f"{url}/lti/login",
-        launch_url=f"{url}/lti/launch",
-        jwks_url=f"{url}/lti/jwks",
-    )
-    with live_app.app.app_context():
-        platform = add_platform(
-            db.session(),
-            PlatformSpec(
-                organisation="of-test",
-                name="Open edX (peer)",
-                issuer=platform_peer.issuer,
-                client_id=CLIENT_ID,
-                auth_login_url=platform_peer.auth_login_url,
-                auth_token_url=platform_peer.auth_token_url,
-                key_set_url=platform_peer.key_set_url,
-                deployment_ids=(DEPLOYMENT_ID,),
-            ),
-        )
-        db.session().commit()
-        harness = LtiHarness(platform_peer, live_app, platform.id)
+    harness = LtiHarness(platform_peer, live_app)
+    harness.use_client(CLIENT_ID)
+    harness.platform_id = harness.register_platform("of-test", CLIENT_ID, "Open edX (peer)")
     yield harness
     for browser in harness.browsers:
         browser.close()
