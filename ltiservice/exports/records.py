@@ -123,10 +123,15 @@ def _decisions_query(scope: Scope, *columns: Any) -> Select[Any]:
     if not scope.all_versions:
         # Only the standing decision of each submission: the one no correction supersedes.
         stmt = stmt.where(_successor.id.is_(None))
+    return _within(stmt, Decision.decided_at, scope)
+
+
+def _within(stmt: Select[Any], moment: Any, scope: Scope) -> Select[Any]:
+    """The statement limited to the scope's period (start included, end excluded)."""
     if scope.period.start is not None:
-        stmt = stmt.where(Decision.decided_at >= scope.period.start)
+        stmt = stmt.where(moment >= scope.period.start)
     if scope.period.end is not None:
-        stmt = stmt.where(Decision.decided_at < scope.period.end)
+        stmt = stmt.where(moment < scope.period.end)
     return stmt
 
 
@@ -204,11 +209,7 @@ def _ledger_query(scope: Scope, *columns: Any) -> Select[Any]:
             LedgerEntry.certification_code == scope.certification_code,
         )
     )
-    if scope.period.start is not None:
-        stmt = stmt.where(LedgerEntry.acquired_at >= scope.period.start)
-    if scope.period.end is not None:
-        stmt = stmt.where(LedgerEntry.acquired_at < scope.period.end)
-    return stmt
+    return _within(stmt, LedgerEntry.acquired_at, scope)
 
 
 def count_ledger(db: Session, scope: Scope) -> int:
