@@ -103,6 +103,9 @@ def _register_groups() -> None:
     main.add_command(keys_cli)
     main.add_command(platforms_cli)
     main.add_command(organisations_cli)
+    from ltiservice.registrations_cli import registrations_cli
+
+    main.add_command(registrations_cli)
     from ltiservice.worker_cli import outbox_cli, worker
 
     main.add_command(worker)

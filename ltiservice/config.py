@@ -40,7 +40,19 @@ class Settings:
     jwt_leeway_s: int = 60
     jwks_refetch_interval_s: int = 60
     jwks_cache_lifetime_s: int = 3600
-    http_timeout_s: float = 10.0
+    http_timeout_s: float = 10.0  # per connect / per read, on every outbound call
+    # Outbound calls (platforms, LRSs): overall deadline and the largest answer read.
+    outbound_deadline_s: float = 15.0
+    outbound_max_response_kb: int = 4096
+    outbound_document_max_kb: int = 256  # OpenID configurations, registrations, JWKS
+    # Loopback destinations (a local Moodle, the test peers). Unset: allowed outside
+    # production; production refuses it, as it always refuses private and reserved ranges.
+    outbound_allow_loopback: bool = False
+    # Dynamic registrations wait for `ltiservice platforms approve ID` before any launch.
+    registration_approval: bool = False
+    # Per client address, in Flask-Limiter's notation ("N per minute;M per hour").
+    rate_limit_registration: str = "10 per minute;60 per hour"
+    rate_limit_launch: str = "300 per minute"
     log_level: str = "INFO"
     outbox_thread: bool = True  # deliver in a background thread (embedded default)
     # How long a worker holds a delivery it took; a worker killed mid-delivery leaves it to
@@ -112,6 +124,8 @@ def load_settings(
     unknown = sorted(set(values) - set(_FIELD_TYPES))
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+    if "outbound_allow_loopback" not in values:
+        values["outbound_allow_loopback"] = str(values.get("env", "development")) != "production"
     settings = Settings(**{name: _coerce(name, raw) for name, raw in values.items()})
     validate_settings(settings)
     return settings
@@ -135,6 +149,22 @@ def validate_settings(settings: Settings) -> None:
             raise ConfigError(f"{ENV_PREFIX}DATABASE_URL: required in production")
         if settings.demo_enabled:
             raise ConfigError(f"{ENV_PREFIX}DEMO_ENABLED: the demo cannot run in production")
+        if settings.outbound_allow_loopback:
+            raise ConfigError(
+                f"{ENV_PREFIX}OUTBOUND_ALLOW_LOOPBACK: loopback destinations are refused in "
+                "production"
+            )
+    if settings.outbound_deadline_s <= 0 or settings.http_timeout_s <= 0:
+        raise ConfigError(f"{ENV_PREFIX}OUTBOUND_DEADLINE_S / HTTP_TIMEOUT_S: must be positive")
+    if settings.outbound_max_response_kb <= 0 or settings.outbound_document_max_kb <= 0:
+        raise ConfigError(
+            f"{ENV_PREFIX}OUTBOUND_MAX_RESPONSE_KB / OUTBOUND_DOCUMENT_MAX_KB: must be positive"
+        )
+    for name in ("rate_limit_registration", "rate_limit_launch"):
+        if not _valid_rate_limit(getattr(settings, name)):
+            raise ConfigError(
+                f"{ENV_PREFIX}{name.upper()}: expected limits such as '10 per minute;60 per hour'"
+            )
     if settings.file_retention_days < 0:
         raise ConfigError(f"{ENV_PREFIX}FILE_RETENTION_DAYS: must be 0 (keep) or positive")
     if settings.outbox_lease_s < 5:
@@ -143,6 +173,15 @@ def validate_settings(settings: Settings) -> None:
         raise ConfigError(f"{ENV_PREFIX}MAX_UPLOAD_MB: must be positive")
     if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError(f"{ENV_PREFIX}LOG_LEVEL: must be DEBUG, INFO, WARNING or ERROR")
+
+
+def _valid_rate_limit(text: str) -> bool:
+    from limits import parse_many
+
+    try:
+        return bool(parse_many(text))
+    except ValueError:
+        return False
 
 
 def prepare_instance(settings: Settings) -> Settings:

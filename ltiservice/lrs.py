@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ltiservice.errors import ConflictError, NotFoundError, ServiceError
 from ltiservice.models import LrsDestination, Organisation, OutboxMessage
+from ltiservice.net.outbound import AddressRefusedError
 
 KINDS = ("organisation", "branch")
 _HKDF_SALT = b"ltiservice/lrs-destination"
@@ -155,11 +156,13 @@ class ProbeResult:
     message: str
 
 
-def probe(secret_key: str, destination: LrsDestination, timeout: float = 10.0) -> ProbeResult:
+def probe(
+    secret_key: str, destination: LrsDestination, http: requests.Session, timeout: float = 10.0
+) -> ProbeResult:
     """A real, read-only call: GET ``statements?limit=1`` with the stored credentials."""
     password = decrypt_secret(secret_key, destination.secret)
     try:
-        response = requests.get(
+        response = http.get(
             destination.endpoint + "/statements",
             params={"limit": "1"},
             auth=(destination.username, password),
@@ -167,6 +170,8 @@ def probe(secret_key: str, destination: LrsDestination, timeout: float = 10.0) -
             timeout=timeout,
         )
     except requests.RequestException as exc:
+        if isinstance(exc, AddressRefusedError):
+            return ProbeResult(False, None, "Adresse du LRS refusée : réseau privé ou local.")
         return ProbeResult(False, None, f"LRS injoignable ({type(exc).__name__}).")
     with response:
         status = response.status_code

@@ -123,7 +123,7 @@ def test(destination_id: int) -> None:
     """A real call to the LRS with the stored credentials (GET statements?limit=1)."""
     try:
         destination = find_destination(db.session(), destination_id)
-        result = probe(_secret_key(), destination)
+        result = probe(_secret_key(), destination, current_app.extensions["lti_http"])
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc
     if not result.ok:

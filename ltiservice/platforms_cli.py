@@ -102,7 +102,7 @@ def list_platforms() -> None:
     for p in rows:
         click.echo(
             f"{p.id}\t{p.organisation.slug}\t{p.name}\t{p.issuer}\t{p.client_id}\t"
-            f"{len(p.deployments)} déploiement(s)\t{p.source}"
+            f"{len(p.deployments)} déploiement(s)\t{p.source}\t{_STATUS[p.status]}"
         )
 
 
@@ -122,9 +122,31 @@ def show(platform_id: str) -> None:
         ("key_set_url", p.key_set_url),
         ("auth_audience", p.auth_audience or "-"),
         ("source", p.source),
+        ("état", _STATUS[p.status]),
         ("déploiements", ", ".join(d.deployment_id for d in p.deployments) or "-"),
     ]:
         click.echo(f"{label:16} {value}")
+
+
+_STATUS = {"active": "active", "pending": "en attente de validation"}
+
+
+@platforms_cli.command("approve")
+@click.argument("platform_id")
+def approve(platform_id: str) -> None:
+    """Approve a dynamically registered platform: its launches are accepted from now on."""
+
+    def action(session):  # type: ignore[no-untyped-def]
+        platform = find_platform(session, platform_id)
+        was = platform.status
+        platform.status = "active"
+        return platform.name, was
+
+    name, was = _run(action)
+    if was == "active":
+        click.echo(f"La plateforme {platform_id} ({name}) était déjà active.")
+    else:
+        click.echo(f"Plateforme {platform_id} ({name}) validée : ses lancements sont acceptés.")
 
 
 @platforms_cli.command("remove")

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from ltiservice import outbox
 from ltiservice.lrs import SecretError, decrypt_secret, outbox_destination
 from ltiservice.models import LrsDestination, OutboxMessage
+from ltiservice.net.outbound import OutboundPolicy, OutboundSession, build_session, service_policy
 from xapi.client import AuthError, LrsClient
 
 log = logging.getLogger(__name__)
@@ -70,10 +71,13 @@ def queue_statements(
 class _Clients:
     """One ``LrsClient`` per destination, rebuilt when its endpoint or credentials change."""
 
-    def __init__(self, secret_key: str, timeout: float | tuple[float, float]) -> None:
+    def __init__(
+        self, secret_key: str, timeout: float | tuple[float, float], policy: OutboundPolicy
+    ) -> None:
         self._secret_key = secret_key
         self._timeout = timeout
-        self._clients: dict[int, tuple[tuple[str, str, str], LrsClient]] = {}
+        self._policy = policy
+        self._clients: dict[int, tuple[tuple[str, str, str], LrsClient, OutboundSession]] = {}
         self._lock = threading.Lock()
 
     def get(self, destination: LrsDestination) -> LrsClient:
@@ -84,15 +88,19 @@ class _Clients:
                 return known[1]
             if known is not None:
                 known[1].close()
+                known[2].close()
             password = decrypt_secret(self._secret_key, destination.secret)
+            # Endpoints come from whoever configured the destination: the outbound rules apply.
+            http = build_session(self._policy)
             client = LrsClient(
                 destination.endpoint,
                 destination.username,
                 password,
                 timeout=self._timeout,
                 batch_size=BATCH_SIZE,
+                session=http,
             )
-            self._clients[destination.id] = (config, client)
+            self._clients[destination.id] = (config, client, http)
             return client
 
 
@@ -104,7 +112,9 @@ def _destination_id(destination: str) -> int | None:
 def batch_deliverer(app: Flask) -> outbox.BatchDeliverer:
     """The deliverer of ``xapi_statement`` batches (all messages of one destination)."""
     clients = _Clients(
-        app.config["SECRET_KEY"], app.config.get("XAPI_CLIENT_TIMEOUT_S", CLIENT_TIMEOUT_S)
+        app.config["SECRET_KEY"],
+        app.config.get("XAPI_CLIENT_TIMEOUT_S", CLIENT_TIMEOUT_S),
+        service_policy(app.config["SETTINGS"]),
     )
 
     def deliver(db: Session, messages: list[OutboxMessage]) -> outbox.BatchOutcome:

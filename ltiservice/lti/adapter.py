@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
 from flask import Flask, current_app, g, render_template
 from pylti1p3.contrib.flask import FlaskOIDCLogin, FlaskRequest
 
@@ -15,6 +14,7 @@ from ltiservice.lti.launch import ToolMessageLaunch
 from ltiservice.lti.storage import SecureCookieService, SharedLaunchDataStorage
 from ltiservice.lti.store import SharedStore, build_store
 from ltiservice.lti.tool_conf import DatabaseToolConf
+from ltiservice.net.outbound import OutboundSession, build_session, document_policy, service_policy
 
 LOGIN_PARAMS = (
     "iss",
@@ -51,9 +51,8 @@ def init_app(app: Flask) -> None:
         settings.redis_url, app.extensions["db_engine"], settings.redis_prefix
     )
     app.extensions["lti_keyring"] = KeyRing(settings.keys_dir)
-    http = requests.Session()
-    http.headers["User-Agent"] = "ltiservice"
-    app.extensions["lti_http"] = http
+    app.extensions["lti_http"] = build_session(service_policy(settings))
+    app.extensions["lti_http_documents"] = build_session(document_policy(settings))
 
 
 def settings() -> Settings:
@@ -68,8 +67,14 @@ def keyring() -> KeyRing:
     return current_app.extensions["lti_keyring"]  # type: ignore[no-any-return]
 
 
-def http() -> requests.Session:
+def http() -> OutboundSession:
+    """For platforms' services (token, AGS, NRPS)."""
     return current_app.extensions["lti_http"]  # type: ignore[no-any-return]
+
+
+def document_http() -> OutboundSession:
+    """For small documents: OpenID configurations, registration answers, JWKS."""
+    return current_app.extensions["lti_http_documents"]  # type: ignore[no-any-return]
 
 
 def tool_conf() -> DatabaseToolConf:
@@ -105,7 +110,7 @@ def new_message_launch(request: FlaskRequest) -> tuple[ToolMessageLaunch, Secure
         leeway_s=conf.jwt_leeway_s,
         jwks_ttl_s=conf.jwks_cache_lifetime_s,
         jwks_refetch_s=conf.jwks_refetch_interval_s,
-        http=http(),
+        http=document_http(),
     )
     launch.set_launch_data_lifetime(conf.launch_lifetime_s)
     return launch, cookies

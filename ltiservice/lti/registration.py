@@ -1,22 +1,25 @@
-"""LTI Dynamic Registration 1.0: an LMS admin registers the tool in two clicks.
+"""LTI Dynamic Registration 1.0, through an operator's registration link.
 
-`GET /lti/register?openid_configuration=…&registration_token=…` fetches and checks the
-platform's OpenID configuration, keeps it server-side for 30 minutes and shows a French
-confirmation page; its form POSTs back with a one-time id and a CSRF token (kept server-side
-too: the page runs in a cross-site iframe where cookies may be blocked, so neither rides on a
-cookie). The POST sends our client registration to the platform, then stores the Platform and
-Deployment in one transaction through `platforms.add_platform` / `add_deployment`, and answers
-with a page whose script tells the LMS to close the registration window.
+`GET /lti/register/<token>?openid_configuration=…&registration_token=…`: the link must be
+valid before anything else happens (no fetch, nothing stored otherwise). Then the platform's
+OpenID configuration is fetched through the outbound client (public addresses only, 256 KB,
+an overall deadline), checked, kept server-side for 30 minutes with a one-time id and a CSRF
+token (the page runs in a cross-site iframe where cookies may be blocked, so neither rides on
+a cookie), and a French confirmation page names the organisation the link belongs to.
 
-Organisation: a dynamically registered platform joins the organisation derived from its issuer
-(the same LMS registering again lands in the same tenant). The page never lists other
-organisations: it is reachable without authentication, and attaching a platform to another
-tenant must stay an operator's decision (`ltiservice platforms` CLI).
+`POST /lti/register/<token>` spends one use of the link, sends our client registration to the
+platform, stores the Platform and Deployment in one transaction, and answers with a page
+whose script tells the LMS to close the window. The organisation always comes from the link,
+never from the platform's answer: a known issuer with a new client_id lands in the link's
+organisation and nowhere else. With `registration_approval`, the platform waits as
+`pending` until `ltiservice platforms approve ID`.
+
+What the platform answers is never shown to the person (status, body, error_description):
+the page says what to do, the log keeps a short reason.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import logging
@@ -27,16 +30,28 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, Response, g, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ltiservice import db
 from ltiservice.errors import ConflictError, ServiceError, render_error
 from ltiservice.lti import adapter
+from ltiservice.lti.registration_links import (
+    ASK_OPERATOR,
+    RegistrationLinkError,
+    find_usable_link,
+    give_back_use,
+    take_use,
+)
 from ltiservice.lti.services.ags import AGS_SCOPES
 from ltiservice.lti.services.nrps import SCOPE_MEMBERSHIP
-from ltiservice.models import Organisation, Platform
+from ltiservice.models import Platform, RegistrationLink
+from ltiservice.net.outbound import (
+    AddressRefusedError,
+    DeadlineExceededError,
+    ResponseTooLargeError,
+)
 from ltiservice.platforms import PlatformSpec, add_deployment, add_platform
 
 bp = Blueprint("lti_registration", __name__, url_prefix="/lti")
@@ -45,7 +60,8 @@ log = logging.getLogger(__name__)
 PLATFORM_CONF = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONF = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 PENDING_TTL_S = 1800
-MAX_CONFIG_BYTES = 256 * 1024
+# The pending entry an anonymous GET creates: bounded by the document cap, and by this.
+MAX_PENDING_BYTES = 96 * 1024
 CLIENT_NAME = "Évaluation des blocs de compétences"
 PRODUCT_NAMES = {"moodle": "Moodle", "canvas": "Canvas", "openedx": "Open edX"}
 # Where a deep-linking launch appears, in each LMS's own vocabulary.
@@ -133,7 +149,7 @@ class PlatformConfiguration:
 
 
 def load_platform_configuration(
-    config_url: str, token: str | None, http: requests.Session, timeout: float, require_https: bool
+    config_url: str, token: str | None, http: requests.Session, require_https: bool
 ) -> PlatformConfiguration:
     """Fetch and check the OpenID configuration (bearer registration token, as Canvas wants)."""
     parts = urlsplit(config_url)
@@ -147,21 +163,19 @@ def load_platform_configuration(
     if token:
         headers["Authorization"] = f"Bearer {token}"
     try:
-        # No redirects: the configuration must come from the address the issuer was checked on.
-        with http.get(
-            config_url, headers=headers, timeout=timeout, allow_redirects=False, stream=True
-        ) as response:
-            payload = response.raw.read(MAX_CONFIG_BYTES + 1, decode_content=True)
-            status = response.status_code
+        # No redirects (the outbound client follows none): the configuration must come from
+        # the address the issuer is checked against.
+        response = http.get(config_url, headers=headers)
     except requests.RequestException as exc:
-        raise _upstream("La configuration de la plateforme est injoignable.") from exc
-    if status != 200:
-        raise _upstream(f"La plateforme n'a pas fourni sa configuration (HTTP {status}).")
-    if len(payload) > MAX_CONFIG_BYTES:
-        raise _upstream("La configuration de la plateforme est anormalement volumineuse.")
+        log.info("platform configuration not fetched: %s", _reason(exc))
+        raise _upstream(_UNREACHABLE_CONFIG) from exc
+    if response.status_code != 200:
+        log.info("platform configuration answered HTTP %s", response.status_code)
+        raise _upstream(_UNREACHABLE_CONFIG)
     try:
-        raw = json.loads(payload)
+        raw = response.json()
     except ValueError as exc:
+        log.info("platform configuration is not JSON")
         raise _upstream("La configuration de la plateforme n'est pas du JSON valide.") from exc
     return PlatformConfiguration.check(raw, config_url, require_https)
 
@@ -226,43 +240,36 @@ def build_client_registration(base_url: str, config: PlatformConfiguration) -> d
 
 
 def send_registration(
-    config: PlatformConfiguration,
-    body: dict[str, Any],
-    token: str | None,
-    http: requests.Session,
-    timeout: float,
+    config: PlatformConfiguration, body: dict[str, Any], token: str | None, http: requests.Session
 ) -> dict[str, Any]:
     """POST the registration; the platform's answer (with our client_id) or a 502 error."""
     headers = {"Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     try:
-        response = http.post(
-            config.registration_endpoint,
-            json=body,
-            headers=headers,
-            timeout=timeout,
-            allow_redirects=False,
-        )
+        response = http.post(config.registration_endpoint, json=body, headers=headers)
     except requests.RequestException as exc:
+        log.info("registration not sent: %s", _reason(exc))
         raise _upstream("Le service d'enregistrement de la plateforme est injoignable.") from exc
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = None
     if response.status_code in (401, 403):
+        log.info("registration token refused (HTTP %s)", response.status_code)
         raise _upstream(
             "La plateforme a refusé le jeton d'enregistrement (invalide, expiré ou déjà "
             "utilisé). Relancez l'enregistrement depuis la plateforme.",
             code="registration_token_refused",
         )
     if response.status_code not in (200, 201):
-        said = answer.get("error_description") if isinstance(answer, dict) else None
+        log.info("registration refused by the platform (HTTP %s)", response.status_code)
         raise _upstream(
-            f"La plateforme a refusé l'enregistrement de l'outil (HTTP {response.status_code}).",
+            "La plateforme a refusé l'enregistrement de l'outil. Vérifiez sa configuration "
+            "puis relancez l'enregistrement ; si le refus persiste, l'exploitant du service "
+            "en trouvera le motif dans son journal.",
             code="registration_refused",
-            hint=f"Motif indiqué par la plateforme : {str(said)[:200]}" if said else None,
         )
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
     if (
         not isinstance(answer, dict)
         or not isinstance(answer.get("client_id"), str)
@@ -273,17 +280,30 @@ def send_registration(
 
 
 def store_registration(
-    session: Session, config: PlatformConfiguration, answer: dict[str, Any], organisation_name: str
+    session: Session,
+    config: PlatformConfiguration,
+    answer: dict[str, Any],
+    link: RegistrationLink,
+    approval_required: bool,
 ) -> tuple[Platform, str | None]:
-    """Platform and Deployment rows (no commit); a known (issuer, client_id) gains a deployment."""
+    """Platform and Deployment rows in the link's organisation (no commit).
+
+    A known (issuer, client_id) gains a deployment, but only within the link's organisation.
+    """
     client_id = answer["client_id"]
     tool_conf = answer.get(TOOL_CONF)
     deployment = tool_conf.get("deployment_id") if isinstance(tool_conf, dict) else None
-    deployment_id = str(deployment) if deployment not in (None, "") else None
+    deployment_id = str(deployment)[:255] if deployment not in (None, "") else None
     existing = session.scalar(
         select(Platform).where(Platform.issuer == config.issuer, Platform.client_id == client_id)
     )
     if existing is not None:
+        if existing.organisation_id != link.organisation_id:
+            raise ConflictError(
+                "Cette plateforme est déjà enregistrée pour un autre organisme de formation : "
+                "l'exploitant du service doit traiter cette demande.",
+                code="registration_other_organisation",
+            )
         if deployment_id is None or any(
             d.deployment_id == deployment_id for d in existing.deployments
         ):
@@ -293,13 +313,9 @@ def store_registration(
             )
         add_deployment(session, existing, deployment_id)
         return existing, deployment_id
-    slug = organisation_slug(config.issuer)
-    if session.scalar(select(Organisation).where(Organisation.slug == slug)) is None:
-        session.add(Organisation(slug=slug, name=organisation_name))
-        session.flush()
     kept = {k: v for k, v in answer.items() if k != "registration_access_token"}
     spec = PlatformSpec(
-        organisation=slug,
+        organisation=link.organisation.slug,
         name=platform_label(config),
         issuer=config.issuer,
         client_id=client_id,
@@ -316,14 +332,10 @@ def store_registration(
             "client_registration": kept,
         },
     )
-    return add_platform(session, spec), deployment_id
-
-
-def organisation_slug(issuer: str) -> str:
-    """A stable organisation slug for an issuer: readable host, plus a hash against clashes."""
-    parts = urlsplit(issuer)
-    readable = re.sub(r"[^a-z0-9]+", "-", (parts.netloc + parts.path).lower()).strip("-")
-    return f"{readable[:48]}-{hashlib.sha256(issuer.encode()).hexdigest()[:8]}"
+    platform = add_platform(session, spec)
+    platform.registration_link_id = link.id
+    platform.status = "pending" if approval_required else "active"
+    return platform, deployment_id
 
 
 def platform_label(config: PlatformConfiguration) -> str:
@@ -334,41 +346,56 @@ def platform_label(config: PlatformConfiguration) -> str:
 # ---------------------------------------------------------------------------- views
 
 
-@bp.get("/register")
-def start() -> Response:
-    """Check the platform's configuration and ask the admin to confirm."""
+@bp.route("/register", methods=["GET", "POST"])
+def without_link() -> Response:
+    """A registration needs an operator's link: say so, store nothing, fetch nothing."""
+    raise RegistrationLinkError(
+        "L'outil ne s'enregistre qu'avec un lien fourni par l'exploitant du service. "
+        + ASK_OPERATOR,
+        code="registration_link_missing",
+    )
+
+
+@bp.get("/register/<token>")
+def start(token: str) -> Response:
+    """Check the link, then the platform's configuration, and ask the admin to confirm."""
+    session = db.session()
+    link = find_usable_link(session, token)
     config_url = request.args.get("openid_configuration", "")
-    token = request.args.get("registration_token") or None
+    registration_token = request.args.get("registration_token") or None
     settings = adapter.settings()
     config = load_platform_configuration(
-        config_url, token, adapter.http(), settings.http_timeout_s, settings.is_production
+        config_url, registration_token, adapter.document_http(), settings.is_production
     )
     g.registration_origins = _origins(config.issuer, config_url)
     pending, csrf = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-    adapter.store().set(
-        f"dynreg:{pending}",
-        {"config_url": config_url, "config": config.raw, "token": token, "csrf": csrf},
-        PENDING_TTL_S,
-    )
-    organisation = db.session().scalar(
-        select(Organisation).where(Organisation.slug == organisation_slug(config.issuer))
-    )
+    entry = {
+        "link": link.id,
+        "config_url": config_url,
+        "config": config.raw,
+        "token": registration_token,
+        "csrf": csrf,
+    }
+    if len(json.dumps(entry)) > MAX_PENDING_BYTES:
+        raise _upstream("La configuration de la plateforme est anormalement volumineuse.")
+    adapter.store().set(f"dynreg:{pending}", entry, PENDING_TTL_S)
     page = render_template(
         "lti/registration.html",
         title="Enregistrer l'outil",
         platform=platform_label(config),
         issuer=config.issuer,
-        organisation=organisation,
-        default_name=urlsplit(config.issuer).hostname or "Organisme de formation",
+        organisation=link.organisation,
+        approval_required=settings.registration_approval,
+        action=url_for("lti_registration.finish", token=token),
         pending=pending,
         csrf=csrf,
     )
     return _framed(Response(page, mimetype="text/html"))
 
 
-@bp.post("/register")
-def finish() -> Response:
-    """Send our registration to the platform, store it, tell the LMS to close the window."""
+@bp.post("/register/<token>")
+def finish(token: str) -> Response:
+    """Spend a use of the link, send our registration, store it, close the LMS window."""
     pending_id = request.form.get("pending", "")
     pending = adapter.store().pop(f"dynreg:{pending_id}") if _PENDING_ID.match(pending_id) else None
     if not isinstance(pending, dict):
@@ -388,22 +415,46 @@ def finish() -> Response:
             code="bad_csrf",
             status=403,
         )
-    name = " ".join(request.form.get("organisation_name", "").split())[:255]
-    body = build_client_registration(settings.base_url, config)
-    answer = send_registration(
-        config, body, pending.get("token"), adapter.http(), settings.http_timeout_s
-    )
-    with db.transaction() as session:
-        platform, deployment_id = store_registration(
-            session, config, answer, name or (urlsplit(config.issuer).hostname or "Organisme")
+    link = find_usable_link(db.session(), token)
+    if link.id != pending.get("link"):
+        raise RegistrationLinkError(
+            "Cette demande n'a pas été ouverte avec ce lien d'enregistrement. " + ASK_OPERATOR
         )
-        label = platform.name
-    log.info("dynamic registration stored for %s (deployment %s)", label, deployment_id or "-")
+    link_id = link.id
+    with db.transaction() as session:
+        if not take_use(session, link_id):
+            raise RegistrationLinkError(
+                "Ce lien d'enregistrement vient de servir. " + ASK_OPERATOR,
+                code="registration_link_used",
+            )
+    body = build_client_registration(settings.base_url, config)
+    try:
+        answer = send_registration(config, body, pending.get("token"), adapter.document_http())
+        with db.transaction() as session:
+            current_link = session.get(RegistrationLink, link_id)
+            if current_link is None:  # removed with its organisation meanwhile
+                raise RegistrationLinkError(ASK_OPERATOR)
+            platform, deployment_id = store_registration(
+                session, config, answer, current_link, settings.registration_approval
+            )
+            label, status, platform_id = platform.name, platform.status, platform.id
+    except ServiceError:
+        with db.transaction() as session:
+            give_back_use(session, link_id)
+        raise
+    log.info(
+        "dynamic registration stored: platform %s (%s), link %s, deployment %s",
+        platform_id,
+        status,
+        link_id,
+        deployment_id or "-",
+    )
     page = render_template(
         "lti/registration_done.html",
         title="Outil enregistré",
         platform=label,
         deployment_id=deployment_id,
+        pending=status == "pending",
     )
     return _framed(Response(page, mimetype="text/html"))
 
@@ -472,7 +523,19 @@ def _bad_config(why: str) -> RegistrationError:
     )
 
 
-def _upstream(
-    message: str, code: str = "platform_unavailable", hint: str | None = None
-) -> RegistrationError:
-    return RegistrationError(message, code=code, status=502, hint=hint)
+_UNREACHABLE_CONFIG = (
+    "La configuration de la plateforme n'a pas pu être lue (adresse injoignable, refusée ou "
+    "réponse invalide). Vérifiez que la plateforme est accessible depuis internet, puis "
+    "relancez l'enregistrement."
+)
+
+
+def _reason(exc: Exception) -> str:
+    """A short reason for the log: the exception's kind and our own text, never a body."""
+    if isinstance(exc, AddressRefusedError | ResponseTooLargeError | DeadlineExceededError):
+        return f"{type(exc).__name__}: {exc}"
+    return type(exc).__name__
+
+
+def _upstream(message: str, code: str = "platform_unavailable") -> RegistrationError:
+    return RegistrationError(message, code=code, status=502)

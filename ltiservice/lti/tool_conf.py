@@ -14,13 +14,26 @@ from ltiservice.lti.keys import KeyRing
 from ltiservice.models import Deployment, Platform
 
 # Built once: composing a SQLAlchemy expression costs more CPU than running the cached query.
+# A platform waiting for an operator's approval launches nothing.
 _PLATFORM = select(Platform).where(
-    Platform.issuer == bindparam("iss"), Platform.client_id == bindparam("client_id")
+    Platform.issuer == bindparam("iss"),
+    Platform.client_id == bindparam("client_id"),
+    Platform.status == "active",
 )
 _DEPLOYMENT = select(Deployment.deployment_id).where(
     Deployment.platform_id == bindparam("platform_id"),
     Deployment.deployment_id == bindparam("deployment_id"),
 )
+
+
+def is_pending(db: Session, iss: str, client_id: str | None) -> bool:
+    """True when this registration exists but waits for an operator's approval."""
+    if not iss or not client_id:
+        return False
+    status = db.scalar(
+        select(Platform.status).where(Platform.issuer == iss, Platform.client_id == client_id)
+    )
+    return status == "pending"
 
 
 class ToolRegistration(Registration):

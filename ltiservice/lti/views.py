@@ -19,6 +19,7 @@ from ltiservice.lti.context import remember_launch
 from ltiservice.lti.identity import record_launch
 from ltiservice.lti.launch import launch_error, points_at_tool
 from ltiservice.lti.storage import remember_storage_state, storage_target, take_storage_state
+from ltiservice.lti.tool_conf import is_pending
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 log = logging.getLogger(__name__)
@@ -34,6 +35,12 @@ def login() -> Response:
     lti_request = adapter.flask_request(request_data=params)
     conf = adapter.tool_conf()
     if conf.find_platform(params.get("iss", ""), params.get("client_id")) is None:
+        if is_pending(db.session(), params.get("iss", ""), params.get("client_id")):
+            raise LaunchError(
+                "Cette plateforme vient d'être enregistrée et attend la validation de "
+                "l'exploitant du service d'évaluation. Réessayez une fois qu'il l'aura validée.",
+                code="registration_pending",
+            )
         raise launch_error("unknown_registration")
     oidc, cookies = adapter.new_oidc_login(lti_request)
     storage = storage_target(params.get("lti_storage_target"))

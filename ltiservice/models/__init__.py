@@ -6,6 +6,8 @@ from ltiservice.models.evaluation import CertificationAward, Decision, Evaluatio
 from ltiservice.models.lrs import LrsDestination
 from ltiservice.models.ltistore import LtiStoreEntry
 from ltiservice.models.outbox import OutboxMessage
+from ltiservice.models.ratelimit import RateLimitCounter
+from ltiservice.models.registration import RegistrationLink
 from ltiservice.models.tenancy import Course, Deployment, Organisation, Person, Platform
 
 __all__ = [
@@ -23,6 +25,8 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "Platform",
+    "RateLimitCounter",
+    "RegistrationLink",
     "Submission",
     "SubmissionFile",
 ]

@@ -25,11 +25,21 @@ class Assessment(Base):
     """One placed activity: a plugin's block and case, with its submission rules."""
 
     __tablename__ = "assessment"
-    __table_args__ = (UniqueConstraint("platform_id", "resource_link_id"),)
+    # Resource link ids are unique within a deployment, not across a platform's deployments.
+    __table_args__ = (
+        UniqueConstraint(
+            "platform_id", "deployment_id", "resource_link_id", name="uq_assessment_link"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
+    # The deployment the placing launch came through (None: placed before 0005, set at the
+    # next launch).
+    deployment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deployment.id", ondelete="CASCADE"), default=None
+    )
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
     # Our own id, sent as the line item's resourceId and a custom parameter at placement.
     resource_id: Mapped[str] = mapped_column(String(64), unique=True)

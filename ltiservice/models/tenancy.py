@@ -46,6 +46,11 @@ class Platform(Base):
     # How the registration arrived (cli, file, dynamic) and, for dynamic ones, the raw answer.
     source: Mapped[str] = mapped_column(String(16), default="cli")
     registration: Mapped[dict | None] = mapped_column(JSON, default=None)
+    # active, or pending until an operator approves a dynamic registration (a setting).
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    registration_link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registration_link.id", ondelete="SET NULL"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(back_populates="platforms")

@@ -12,12 +12,15 @@ from sqlalchemy import func, select
 from ltiservice import db
 from ltiservice.errors import ConflictError
 from ltiservice.lti.registration import PlatformConfiguration, store_registration
+from ltiservice.lti.registration_links import find_usable_link
 from ltiservice.lti.services import LineItem, ags_client
-from ltiservice.models import Deployment, Organisation, Person, Platform
+from ltiservice.models import Deployment, Organisation, Person, Platform, RegistrationLink
 from tests.peers.platform import PlatformPeer
 from tests.support.browser import Browser, form_of
 from tests.support.live_server import free_port
 from tests.support.lti_harness import INSTRUCTOR, LtiHarness
+from tests.support.registration import open_registration as open_with
+from tests.support.registration import registration_link
 
 pytestmark = pytest.mark.peer
 
@@ -43,11 +46,13 @@ def browser() -> Any:
     client.close()
 
 
+@pytest.fixture
+def link(live_app: Any) -> str:
+    return registration_link(live_app.app, uses=5)
+
+
 def open_registration(live_app: Any, browser: Browser, config_url: str, token: str | None):
-    params = {"openid_configuration": config_url}
-    if token is not None:
-        params["registration_token"] = token
-    return browser.get(f"{live_app.url}/lti/register", params=params)
+    return open_with(browser, registration_link(live_app.app), config_url, token)
 
 
 def platform_count(live_app: Any) -> int:
@@ -65,8 +70,8 @@ def test_registration_end_to_end_then_launch_and_services(peer, live_app, browse
     assert issued["token"] not in html.unescape(page.text)
     assert peer.base_url in page.headers["Content-Security-Policy"].split("frame-ancestors")[1]
     action, fields = form_of(page)
-    assert set(fields) >= {"pending", "csrf", "organisation_name"}
-    fields["organisation_name"] = "OF Assurances Sud"
+    assert set(fields) == {"pending", "csrf"}  # the organisation comes from the link
+    assert "OF Assurances Sud" in html.unescape(page.text)
     before = len(peer.registrations())
 
     done = browser.post(action, data=fields)
@@ -156,7 +161,8 @@ def test_platform_refusing_the_registration_stores_nothing(peer, live_app, brows
     peer.set_fault("/register", 400)
     refused = browser.post(action, data=fields)
     assert refused.status_code == 502
-    assert "refusé l'enregistrement de l'outil (HTTP 400)" in html.unescape(refused.text)
+    assert "refusé l'enregistrement de l'outil" in html.unescape(refused.text)
+    assert "400" not in refused.text  # nothing of the platform's answer reaches the page
     assert platform_count(live_app) == 0
     assert len(peer.registrations()) == before
 
@@ -184,7 +190,7 @@ def test_forged_form_is_refused_before_calling_the_platform(peer, live_app, brow
 
 
 def test_configuration_unreachable_or_missing(peer, live_app, browser):
-    missing = browser.get(f"{live_app.url}/lti/register")
+    missing = browser.get(registration_link(live_app.app))
     assert missing.status_code == 400 and "openid_configuration" in html.unescape(missing.text)
     dead = open_registration(
         live_app, browser, f"http://127.0.0.1:{free_port()}/.well-known/openid-configuration", None
@@ -192,7 +198,8 @@ def test_configuration_unreachable_or_missing(peer, live_app, browser):
     assert dead.status_code == 502 and "injoignable" in html.unescape(dead.text)
     peer.set_fault("/.well-known/", 500)
     failing = open_registration(live_app, browser, peer.openid_configuration_url, None)
-    assert failing.status_code == 502 and "HTTP 500" in html.unescape(failing.text)
+    assert failing.status_code == 502 and "n'a pas pu être lue" in html.unescape(failing.text)
+    assert "500" not in failing.text
     assert requests.get(peer.openid_configuration_url, timeout=5).status_code == 200
 
 
@@ -201,26 +208,47 @@ def _config(peer: PlatformPeer) -> PlatformConfiguration:
     return PlatformConfiguration.check(raw, peer.openid_configuration_url, require_https=False)
 
 
-def test_same_client_registered_again_gains_a_deployment(peer, app):
+def _link(app: Any, slug: str, name: str) -> RegistrationLink:
+    url = registration_link(app, slug, name)
+    token = url.rsplit("/", 1)[1]
+    return find_usable_link(db.session(), token)
+
+
+def test_same_client_registered_again_gains_a_deployment_in_the_links_organisation(peer, app):
     config = _config(peer)
     tool_conf = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 
-    def answer(deployment: str) -> dict[str, Any]:
-        return {"client_id": "moodle-client-7", tool_conf: {"deployment_id": deployment}}
+    def answer(client: str, deployment: str) -> dict[str, Any]:
+        return {"client_id": client, tool_conf: {"deployment_id": deployment}}
 
     with app.app_context():
+        nord = _link(app, "of-nord", "OF Nord")
         with db.transaction() as session:
-            store_registration(session, config, answer("1"), "OF Nord")
+            store_registration(session, config, answer("moodle-7", "1"), session.merge(nord), False)
         with db.transaction() as session:
-            store_registration(session, config, answer("2"), "ignoré")
+            store_registration(session, config, answer("moodle-7", "2"), session.merge(nord), False)
         with pytest.raises(ConflictError), db.transaction() as session:
-            store_registration(session, config, answer("2"), "ignoré")
+            store_registration(session, config, answer("moodle-7", "2"), session.merge(nord), False)
+        # Another organisation's link cannot take over (or add to) OF Nord's registration...
+        sud = _link(app, "of-sud", "OF Sud")
+        with pytest.raises(ConflictError) as taken, db.transaction() as session:
+            store_registration(session, config, answer("moodle-7", "3"), session.merge(sud), False)
+        assert taken.value.code == "registration_other_organisation"
+        # ...and the same issuer with a new client_id lands in the link's organisation only.
+        with db.transaction() as session:
+            store_registration(session, config, answer("moodle-8", "1"), session.merge(sud), True)
         session = db.session()
-        platforms = session.scalars(select(Platform)).all()
-        assert len(platforms) == 1
-        assert sorted(d.deployment_id for d in platforms[0].deployments) == ["1", "2"]
-        assert session.scalar(select(func.count()).select_from(Deployment)) == 2
-        assert [o.name for o in session.scalars(select(Organisation))] == ["OF Nord"]
+        platforms = {p.client_id: p for p in session.scalars(select(Platform))}
+        assert sorted(d.deployment_id for d in platforms["moodle-7"].deployments) == ["1", "2"]
+        assert platforms["moodle-7"].organisation.slug == "of-nord"
+        assert platforms["moodle-8"].organisation.slug == "of-sud"
+        assert platforms["moodle-8"].status == "pending"
+        assert platforms["moodle-7"].status == "active"
+        assert session.scalar(select(func.count()).select_from(Deployment)) == 3
+        assert sorted(o.slug for o in session.scalars(select(Organisation))) == [
+            "of-nord",
+            "of-sud",
+        ]
 
 
 def test_configuration_rules(peer):

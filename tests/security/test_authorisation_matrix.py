@@ -43,6 +43,7 @@ SKIPPED = {
     "lti.launch": "LTI protocol: id_token validation (tests/lti/test_launch_security.py)",
     "lti_registration.start": "LTI Dynamic Registration (tests/lti/test_registration.py)",
     "lti_registration.finish": "LTI Dynamic Registration (tests/lti/test_registration.py)",
+    "lti_registration.without_link": "refused, no link (tests/lti/test_registration_links.py)",
 }
 SKIPPED_BLUEPRINTS = {"demo": "the demo platform, refused in production (tests/demo/)"}
 

@@ -33,7 +33,8 @@ from tests.support.browser import form_of
 from tests.support.lti_harness import INSTRUCTOR, LtiHarness
 
 #: The LTI protocol's own POSTs: a signed id_token and the state cookie are their proof.
-PROTOCOL = {"lti.login", "lti.launch", "lti_registration.finish"}
+# without_link only refuses (403, nothing stored): there is no state to protect.
+PROTOCOL = {"lti.login", "lti.launch", "lti_registration.finish", "lti_registration.without_link"}
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 PLACEMENT = {

@@ -1,0 +1,1 @@
+"""Network access from the service to the outside."""
