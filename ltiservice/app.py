@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from ltiservice import db, errors, logs, security
+from ltiservice import db, errors, logs, ratelimit, security
 from ltiservice.config import load_settings, prepare_instance
 
 
@@ -31,7 +31,10 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     if settings.is_production:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
+        # One reverse proxy in front (docs/security.md): its X-Forwarded-For is the client's
+        # address, which the rate limits count by.
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     # A broken certification plugin must stop start-up, naming the plugin, file and field.
     from ltiservice.grading.loader import load_plugins
@@ -45,6 +48,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
 
     _register_blueprints(app)
+    ratelimit.init_app(app)  # wraps views: after the blueprints
     # The built-in demo platform exists only in processes started by `ltiservice demo`.
     from ltiservice import demo
 

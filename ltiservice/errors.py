@@ -114,6 +114,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
+        if isinstance(exc.response, Response):  # built by us already (rate limits)
+            return exc.response
         status = exc.code or 500
         title = _HTTP_TITLES.get(status, "Erreur")
         message = {

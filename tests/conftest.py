@@ -65,6 +65,10 @@ def make_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
         "instance_path": str(instance),
         "secret_key": "test-secret-key-that-is-long-enough-0123456789",
         "outbox_thread": False,
+        # Limits are per client address and every test comes from 127.0.0.1 (on Redis, for
+        # the whole run): tests of the limits set their own.
+        "rate_limit_registration": "10000 per minute",
+        "rate_limit_launch": "10000 per minute",
         **overrides,
     }
     app = create_app(config)

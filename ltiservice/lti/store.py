@@ -15,7 +15,29 @@ from sqlalchemy import Engine, Table, bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from ltiservice.errors import ServiceError
 from ltiservice.models import LtiStoreEntry
+
+# The largest value kept: anonymous requests create entries (OIDC state, pending
+# registrations), so none may be large. A real id_token's launch data is a few KB.
+MAX_VALUE_BYTES = 96 * 1024
+
+
+class StoreValueTooLargeError(ServiceError):
+    status = 413
+    code = "state_too_large"
+    title = "Données trop volumineuses"
+
+
+def _encode(value: Any) -> str:
+    text = json.dumps(value)
+    if len(text) > MAX_VALUE_BYTES:
+        raise StoreValueTooLargeError(
+            "Les données transmises par la plateforme sont anormalement volumineuses : elles "
+            "n'ont pas été conservées. Relancez l'activité ; si le refus persiste, prévenez "
+            "l'exploitant du service."
+        )
+    return text
 
 
 class SharedStore(Protocol):
@@ -78,7 +100,7 @@ class SqlStore:
         return json.loads(row.value)
 
     def set(self, key: str, value: Any, ttl_s: int) -> None:
-        row = {"key": key, "value": json.dumps(value), "expires_at": time.time() + ttl_s}
+        row = {"key": key, "value": _encode(value), "expires_at": time.time() + ttl_s}
         with self._engine.begin() as conn:
             if self._upsert is not None:
                 conn.execute(self._upsert, row)
@@ -93,7 +115,7 @@ class SqlStore:
             with self._engine.begin() as conn:
                 conn.execute(_DELETE_EXPIRED, {"k": key, "now": now})
                 conn.execute(
-                    _INSERT, {"key": key, "value": json.dumps(value), "expires_at": now + ttl_s}
+                    _INSERT, {"key": key, "value": _encode(value), "expires_at": now + ttl_s}
                 )
         except IntegrityError:
             return False
@@ -141,10 +163,10 @@ class RedisStore:
         return None if raw is None else json.loads(raw)
 
     def set(self, key: str, value: Any, ttl_s: int) -> None:
-        self._redis.set(self._prefix + key, json.dumps(value), ex=ttl_s)
+        self._redis.set(self._prefix + key, _encode(value), ex=ttl_s)
 
     def add(self, key: str, value: Any, ttl_s: int) -> bool:
-        return bool(self._redis.set(self._prefix + key, json.dumps(value), ex=ttl_s, nx=True))
+        return bool(self._redis.set(self._prefix + key, _encode(value), ex=ttl_s, nx=True))
 
     def pop(self, key: str) -> Any | None:
         raw = self._redis.getdel(self._prefix + key)

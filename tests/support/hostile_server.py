@@ -25,6 +25,7 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     trickle_s: float = 0.0  # seconds between two bytes of the body
     repeat: int = 1  # the body is sent this many times (a large answer without the memory)
+    declare_length: bool = True  # False: no Content-Length, the body ends when we close
 
 
 class HostileServer:
@@ -59,7 +60,7 @@ class HostileServer:
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
-                if not answer.trickle_s:
+                if answer.declare_length and not answer.trickle_s:
                     self.send_header("Content-Length", str(len(answer.body) * answer.repeat))
                 self.end_headers()
                 try:

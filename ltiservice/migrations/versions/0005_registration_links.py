@@ -51,9 +51,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
-    op.create_index(
-        op.f("ix_rate_limit_counter_expires_at"), "rate_limit_counter", ["expires_at"]
-    )
+    op.create_index(op.f("ix_rate_limit_counter_expires_at"), "rate_limit_counter", ["expires_at"])
     with op.batch_alter_table("platform") as batch:
         batch.add_column(
             sa.Column("status", sa.String(length=16), server_default="active", nullable=False)
