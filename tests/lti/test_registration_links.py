@@ -209,8 +209,9 @@ def test_registrations_cli(app):
     assert "of-x\t0/2" in listed and "utilisable" in listed
     assert url.rsplit("/", 1)[1] not in listed  # shown once, never again
 
-    revoked = runner.invoke(main, ["registrations", "revoke", "1"])
+    link_id = made.output.split("Lien n° ", 1)[1].split(" ", 1)[0]
+    revoked = runner.invoke(main, ["registrations", "revoke", link_id])
     assert revoked.exit_code == 0 and "révoqué" in revoked.output
     assert "a été révoqué" in runner.invoke(main, ["registrations", "list"]).output
-    missing = runner.invoke(main, ["registrations", "revoke", "99"])
+    missing = runner.invoke(main, ["registrations", "revoke", "999999"])
     assert missing.exit_code == 1 and "Aucun lien" in missing.output
