@@ -23,5 +23,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4).status != 200)"
 
 # Migrations run once per deployment: `docker run … ltiservice db upgrade`.
-CMD ["gunicorn", "--workers", "4", "--bind", "0.0.0.0:8000", "--access-logfile", "-", \
-     "--forwarded-allow-ips", "*", "ltiservice.wsgi:app"]
+# Threaded workers and an access log without query strings: ltiservice/gunicorn_conf.py.
+# Behind one reverse proxy (docs/security.md), whose X-Forwarded-* headers are trusted.
+CMD ["gunicorn", "--config", "python:ltiservice.gunicorn_conf", "--workers", "4", \
+     "--bind", "0.0.0.0:8000", "--forwarded-allow-ips", "*", "ltiservice.wsgi:app"]

@@ -85,12 +85,12 @@ def serve(host: str, port: int, workers: int) -> None:
         sys.executable,
         "-m",
         "gunicorn",
+        "--config",
+        "python:ltiservice.gunicorn_conf",
         "--workers",
         str(workers),
         "--bind",
         f"{host}:{port}",
-        "--access-logfile",
-        "-",
         "ltiservice.wsgi:app",
     ]
     os.execv(argv[0], argv)  # noqa: S606 - replaces this process with gunicorn

@@ -62,6 +62,8 @@ def demo(workers: int, threads: int, no_serve: bool) -> None:
         sys.executable,
         "-m",
         "gunicorn",
+        "--config",
+        "python:ltiservice.gunicorn_conf",
         "--workers",
         str(workers),
         # Threads: the tool fetches the demo platform's JWKS from its own server during a
@@ -70,8 +72,6 @@ def demo(workers: int, threads: int, no_serve: bool) -> None:
         str(max(2, threads)),
         "--bind",
         bind,
-        "--access-logfile",
-        "-",
         "ltiservice.wsgi:app",
     ]
     os.execvp(argv[0], argv)  # noqa: S606 - replaces this process with gunicorn

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from flask import Flask
 from werkzeug.serving import make_server
 
+from ltiservice.access_log import RedactingRequestHandler
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -19,7 +21,9 @@ def free_port() -> int:
 
 @contextmanager
 def serve(app: Flask, port: int) -> Iterator[str]:
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server(
+        "127.0.0.1", port, app, threaded=True, request_handler=RedactingRequestHandler
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -22,6 +22,8 @@ _SECRETS = {
     "JWT": re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*"),
     "bearer token": re.compile(r"Bearer\s+[\w.~+/-]{8,}", re.IGNORECASE),
     "private key": re.compile(r"BEGIN (?:RSA )?PRIVATE KEY"),
+    "registration token": re.compile(r"registration_token=[^&\s\"]{4,}"),
+    "registration link": re.compile(r"/lti/register/[A-Za-z0-9_-]{16,}"),
 }
 
 
@@ -46,6 +48,11 @@ class _Keeper(logging.Handler):
 
 
 _KEEPER = _Keeper()
+
+
+def keep(logger: str, lines: list[str]) -> None:
+    """Lines another process wrote (a gunicorn's access log file), scanned with the rest."""
+    _KEEPER.lines.extend((logger, line) for line in lines)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
