@@ -41,6 +41,9 @@ class Settings:
     jwks_refetch_interval_s: int = 60  # an unknown kid re-fetches once per interval…
     jwks_refetch_max: int = 10  # …and a platform's JWKS at most this often per interval
     jwks_cache_lifetime_s: int = 3600
+    # The largest JSON or URL-encoded body (a 100,000-character draft fits; files go as
+    # multipart, bounded by max_upload_mb and Werkzeug's per-field limit).
+    max_body_kb: int = 1024
     http_timeout_s: float = 10.0
     log_level: str = "INFO"
     outbox_thread: bool = True  # deliver in a background thread (embedded default)
@@ -146,6 +149,8 @@ def validate_settings(settings: Settings) -> None:
         raise ConfigError(
             f"{ENV_PREFIX}JWKS_REFETCH_INTERVAL_S: at least 1 and at most JWKS_CACHE_LIFETIME_S"
         )
+    if not 16 <= settings.max_body_kb <= 16384:
+        raise ConfigError(f"{ENV_PREFIX}MAX_BODY_KB: between 16 and 16384")
     if settings.max_upload_mb <= 0:
         raise ConfigError(f"{ENV_PREFIX}MAX_UPLOAD_MB: must be positive")
     if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

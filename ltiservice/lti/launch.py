@@ -19,6 +19,7 @@ import requests
 from pylti1p3.contrib.flask import FlaskMessageLaunch
 from pylti1p3.exception import LtiException
 
+from ltiservice.bodies import too_deep
 from ltiservice.errors import LaunchError
 from ltiservice.lti.storage import SharedLaunchDataStorage
 from ltiservice.lti.store import SharedStore
@@ -138,7 +139,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
             super().validate_jwt_format()
         except LtiException as exc:
             raise launch_error("bad_format", 400) from exc
-        if not isinstance(self._jwt.get("body"), dict):
+        body = self._jwt.get("body")
+        # Nothing downstream (PyJWT, claim checks, our views) may recurse on a crafted body.
+        if not isinstance(body, dict) or too_deep(self._jwt.get("header")) or too_deep(body):
             raise launch_error("bad_format", 400)
         return self
 
