@@ -41,6 +41,8 @@ class Settings:
     jwks_refetch_interval_s: int = 60  # an unknown kid re-fetches once per interval…
     jwks_refetch_max: int = 10  # …and a platform's JWKS at most this often per interval
     jwks_cache_lifetime_s: int = 3600
+    # A launch opens a session for this long, counted from the launch; use never extends it.
+    session_lifetime_s: int = 28800
     # The largest JSON or URL-encoded body (a 100,000-character draft fits; files go as
     # multipart, bounded by max_upload_mb and Werkzeug's per-field limit).
     max_body_kb: int = 1024
@@ -149,6 +151,8 @@ def validate_settings(settings: Settings) -> None:
         raise ConfigError(
             f"{ENV_PREFIX}JWKS_REFETCH_INTERVAL_S: at least 1 and at most JWKS_CACHE_LIFETIME_S"
         )
+    if not 60 <= settings.session_lifetime_s <= 7 * 86400:
+        raise ConfigError(f"{ENV_PREFIX}SESSION_LIFETIME_S: between 60 s and 7 days")
     if not 16 <= settings.max_body_kb <= 16384:
         raise ConfigError(f"{ENV_PREFIX}MAX_BODY_KB: between 16 and 16384")
     if settings.max_upload_mb <= 0:
