@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from flask import abort, session
 from ltiservice.errors import AuthorisationError
 from ltiservice.lti import adapter
 from ltiservice.lti.roles import Role
+from ltiservice.security import allow_framing
 
 MAX_LAUNCHES_PER_BROWSER = 8
 
@@ -43,6 +45,7 @@ class LaunchContext:
     assessment_id: int | None = None
     csrf_token: str = ""
     issued_at: float = 0.0  # when the launch was validated (epoch seconds)
+    frame_origins: tuple[str, ...] = ()  # who may frame this launch's pages (security.py)
     roles_generation: str = ""  # the person's roles in this course when it was launched
 
     def has(self, role: Role) -> bool:
@@ -90,6 +93,8 @@ def current_launch(launch_id: str | None) -> LaunchContext:
     """The launch this page belongs to, or a 401 page telling the person to relaunch."""
     held: dict[str, Any] = session.get("launches", {})
     data = held.get(launch_id) if launch_id else None
+    # Even a refusal is shown inside the LMS frame of the platforms this browser came from.
+    _allow_framing_by([data] if data else held.values())
     if not launch_id:
         raise AuthorisationError(
             "Cette page s'ouvre depuis votre plateforme de formation : relancez l'activité.",
@@ -111,6 +116,7 @@ def current_launch(launch_id: str | None) -> LaunchContext:
         )
     values = dict(data)
     values["roles"] = tuple(values.get("roles", ()))
+    values["frame_origins"] = tuple(values.get("frame_origins", ()))
     context = LaunchContext(**values)
     if not _roles_current(context):
         raise AuthorisationError(
@@ -170,6 +176,12 @@ def _roles_current(context: LaunchContext) -> bool:
         and known.get("generation") == context.roles_generation
         and known.get("roles") == list(context.roles)
     )
+
+
+def _allow_framing_by(launches: Iterable[Any]) -> None:
+    for data in launches:
+        if isinstance(data, dict):
+            allow_framing(o for o in data.get("frame_origins", ()) if isinstance(o, str))
 
 
 def require_trainer(context: LaunchContext) -> None:

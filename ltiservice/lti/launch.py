@@ -339,6 +339,15 @@ def _public_key(jwk_json: str) -> Any:
         return None
 
 
+def unverified_claims(id_token: str) -> dict[str, Any] | None:
+    """An id_token's claims, checking nothing: only to choose which page a refusal shows on."""
+    try:
+        body = jwt.decode(id_token, options={"verify_signature": False})
+    except (jwt.InvalidTokenError, RecursionError):
+        return None
+    return body if isinstance(body, dict) and not too_deep(body) else None
+
+
 def points_at_tool(url: str, base_url: str) -> bool:
     """True when `url` is on this tool's origin and under its base path."""
     target, base = urlsplit(url), urlsplit(base_url)
