@@ -369,6 +369,22 @@ def test_garbage_id_token_is_refused(lti):
     _assert_refused(lti, _post(flow, "pas.un.jeton"), 400, "bad_format")
 
 
+@pytest.mark.parametrize("depth", [40, 900, 5000])
+def test_deeply_nested_id_token_is_refused_without_a_500(lti, depth):
+    flow = _login(lti)
+    header = _b64(json.dumps({"alg": "RS256", "kid": "k"}).encode())
+    body = _b64(b'{"iss":' * depth + b'"x"' + b"}" * depth)
+    token = f"{header}.{body}.{_b64(b'sig')}"
+    _assert_refused(lti, _post(flow, token), 400, "bad_format")
+    # The same token on the platform-storage path, read before any check.
+    storage = flow["browser"].post(
+        flow["action"],
+        data={"id_token": token, "state": "autre", "lti_storage_target": "_parent"},
+        allow_redirects=False,
+    )
+    assert storage.status_code < 500, storage.text[:300]
+
+
 def _set_cookies(response: requests.Response) -> list[str]:
     return list(response.raw.headers.getlist("Set-Cookie"))
 
