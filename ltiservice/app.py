@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from ltiservice import db, errors, logs, ratelimit, security
+from ltiservice import bodies, db, errors, logs, ratelimit, security
 from ltiservice.config import load_settings, prepare_instance
 
 
@@ -24,7 +24,10 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=True,
         SESSION_COOKIE_SAMESITE="None",
         SESSION_COOKIE_HTTPONLY=True,
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        # The cookie ends with the session: never extended by use (each launch in it also
+        # carries its own absolute end, lti/context.py).
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_lifetime_s),
+        SESSION_REFRESH_EACH_REQUEST=False,
         MAX_CONTENT_LENGTH=(settings.max_upload_mb + 1) * 1024 * 1024,
         PREFERRED_URL_SCHEME="https" if settings.is_production else "http",
     )
@@ -45,6 +48,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     adapter.init_app(app)
     errors.init_app(app)
+    bodies.init_app(app)
     security.init_app(app)
 
     _register_blueprints(app)

@@ -38,8 +38,14 @@ class Settings:
     max_upload_mb: int = 20
     launch_lifetime_s: int = 86400
     jwt_leeway_s: int = 60
-    jwks_refetch_interval_s: int = 60
+    jwks_refetch_interval_s: int = 60  # an unknown kid re-fetches once per interval…
+    jwks_refetch_max: int = 10  # …and a platform's JWKS at most this often per interval
     jwks_cache_lifetime_s: int = 3600
+    # A launch opens a session for this long, counted from the launch; use never extends it.
+    session_lifetime_s: int = 28800
+    # The largest JSON or URL-encoded body (a 100,000-character draft fits; files go as
+    # multipart, bounded by max_upload_mb and Werkzeug's per-field limit).
+    max_body_kb: int = 1024
     http_timeout_s: float = 10.0  # per connect / per read, on every outbound call
     # Outbound calls (platforms, LRSs): overall deadline and the largest answer read.
     outbound_deadline_s: float = 15.0
@@ -169,6 +175,16 @@ def validate_settings(settings: Settings) -> None:
         raise ConfigError(f"{ENV_PREFIX}FILE_RETENTION_DAYS: must be 0 (keep) or positive")
     if settings.outbox_lease_s < 5:
         raise ConfigError(f"{ENV_PREFIX}OUTBOX_LEASE_S: at least 5 seconds")
+    if not 1 <= settings.jwks_refetch_max <= 100:
+        raise ConfigError(f"{ENV_PREFIX}JWKS_REFETCH_MAX: between 1 and 100")
+    if not 1 <= settings.jwks_refetch_interval_s <= settings.jwks_cache_lifetime_s:
+        raise ConfigError(
+            f"{ENV_PREFIX}JWKS_REFETCH_INTERVAL_S: at least 1 and at most JWKS_CACHE_LIFETIME_S"
+        )
+    if not 60 <= settings.session_lifetime_s <= 7 * 86400:
+        raise ConfigError(f"{ENV_PREFIX}SESSION_LIFETIME_S: between 60 s and 7 days")
+    if not 16 <= settings.max_body_kb <= 16384:
+        raise ConfigError(f"{ENV_PREFIX}MAX_BODY_KB: between 16 and 16384")
     if settings.max_upload_mb <= 0:
         raise ConfigError(f"{ENV_PREFIX}MAX_UPLOAD_MB: must be positive")
     if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import redis.exceptions
 import sqlalchemy.exc
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -138,6 +139,24 @@ def init_app(app: Flask) -> None:
             "Service momentanément indisponible",
             "La base de données ne répond pas. Rien n'a été enregistré par cette action : "
             "réessayez dans un instant.",
+        )
+
+    @app.errorhandler(redis.exceptions.ConnectionError)
+    @app.errorhandler(redis.exceptions.TimeoutError)
+    def _store_down(exc: Exception) -> Response:
+        # Launch state, nonces and the roles each page checks live in the shared store.
+        log.warning(
+            "shared store unavailable on %s %s: %s",
+            request.method,
+            request.path,
+            type(exc).__name__,
+        )
+        return render_error(
+            503,
+            "store_unavailable",
+            "Service momentanément indisponible",
+            "Le service ne peut pas vérifier votre session pour l'instant. Rien n'a été "
+            "enregistré par cette action : réessayez dans un instant.",
         )
 
     @app.errorhandler(Exception)

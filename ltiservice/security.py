@@ -1,37 +1,81 @@
-"""Security headers on every response.
+"""Security headers on every response, `frame-ancestors` decided per request.
 
-The tool is framed by LMSs: `frame-ancestors` lists the origins of registered platforms
-instead of forbidding framing altogether. No inline script: CSP needs no 'unsafe-inline'.
+The tool is framed by LMSs, but a page may be framed only by the platform it belongs to: a
+page opened by a launch names that launch's platform (its issuer's and login endpoint's
+origins, and the origin the platform itself gave in the signed launch as the page it came
+from); the OIDC login and a refused launch name the platforms of the organisation the request
+claims; anything else is `'none'`. Nothing is cached between requests, so a platform is
+framable from the first request after it is registered. No inline script: CSP needs no
+'unsafe-inline'.
 """
 
 from __future__ import annotations
 
-import time
+import re
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, g
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from ltiservice import db
 from ltiservice.models import Platform
 
-_ANCESTORS_TTL_S = 30.0
+# What may appear in a CSP source expression as a host: no `;`, quotes, spaces or wildcards
+# can ride in from a registered URL or a launch claim.
+_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]{1,63}$")
+_IPV6 = re.compile(r"^[0-9a-f:.]+$")
 
 
-def _frame_ancestors() -> str:
-    cache = current_app.extensions.setdefault("frame_ancestors", {"at": 0.0, "value": ""})
-    if time.monotonic() - cache["at"] > _ANCESTORS_TTL_S:
-        origins = set()
-        for issuer, login_url in db.session().execute(
-            select(Platform.issuer, Platform.auth_login_url)
-        ):
-            for url in (issuer, login_url):
-                parts = urlsplit(url)
-                if parts.scheme in {"http", "https"} and parts.netloc:
-                    origins.add(f"{parts.scheme}://{parts.netloc}")
-        cache["value"] = " ".join(sorted(origins))
-        cache["at"] = time.monotonic()
-    return "'self' " + cache["value"] if cache["value"] else "'self'"
+def origin_of(url: Any) -> str | None:
+    """`scheme://host[:port]` of an http(s) URL, or None when it has no safe origin."""
+    if not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname or ""
+    if parts.scheme not in {"http", "https"}:
+        return None
+    if ":" in host:
+        if not _IPV6.match(host):
+            return None
+        host = f"[{host}]"
+    elif not _HOST.match(host):
+        return None
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+def platform_origins(platform: Platform) -> set[str]:
+    """Where a platform's pages live: its issuer's and its login endpoint's origins."""
+    found = {origin_of(platform.issuer), origin_of(platform.auth_login_url)}
+    return {origin for origin in found if origin}
+
+
+def organisation_origins(db: Session, organisation_id: int) -> set[str]:
+    """The origins of every platform of one organisation."""
+    rows = db.execute(
+        select(Platform.issuer, Platform.auth_login_url).where(
+            Platform.organisation_id == organisation_id
+        )
+    )
+    found = {origin_of(url) for row in rows for url in row}
+    return {origin for origin in found if origin}
+
+
+def allow_framing(origins: Iterable[str]) -> None:
+    """Let this response be framed by `origins` (on top of what the request already allows)."""
+    allowed: set[str] = g.setdefault("frame_origins", set())
+    allowed.update(origin for origin in origins if origin_of(origin) == origin)
+
+
+def frame_ancestors() -> str:
+    """The `frame-ancestors` sources of this response: the allowed origins, or 'none'."""
+    allowed = sorted(g.get("frame_origins") or ())
+    return " ".join(allowed) if allowed else "'none'"
 
 
 def init_app(app: Flask) -> None:
@@ -40,7 +84,7 @@ def init_app(app: Flask) -> None:
         csp = (
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "object-src 'none'; base-uri 'none'; form-action *; "
-            f"frame-ancestors {_frame_ancestors()}"
+            f"frame-ancestors {frame_ancestors()}"
         )
         response.headers.setdefault("Content-Security-Policy", csp)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -110,6 +110,7 @@ def new_message_launch(request: FlaskRequest) -> tuple[ToolMessageLaunch, Secure
         leeway_s=conf.jwt_leeway_s,
         jwks_ttl_s=conf.jwks_cache_lifetime_s,
         jwks_refetch_s=conf.jwks_refetch_interval_s,
+        jwks_refetch_max=conf.jwks_refetch_max,
         http=document_http(),
     )
     launch.set_launch_data_lifetime(conf.launch_lifetime_s)

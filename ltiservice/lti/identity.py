@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ltiservice.lti.context import LaunchContext
 from ltiservice.lti.roles import map_roles
 from ltiservice.models import Course, Person, Platform
+from ltiservice.security import origin_of, platform_origins
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
@@ -65,7 +66,20 @@ def record_launch(
         roles=tuple(sorted(r.value for r in map_roles(body.get(CLAIM + "roles") or []))),
         message_type=str(body.get(CLAIM + "message_type")),
         resource_link_id=str(link["id"]) if isinstance(link, dict) and link.get("id") else None,
+        frame_origins=_frame_origins(platform, body),
     )
+
+
+def _frame_origins(platform: Platform, body: dict[str, Any]) -> tuple[str, ...]:
+    """The platform's origins, and the one its signed launch names as the page it came from
+    (Canvas frames the tool on the school's own host, not on its issuer's)."""
+    origins = platform_origins(platform)
+    presentation = body.get(CLAIM + "launch_presentation")
+    if isinstance(presentation, dict):
+        returned = origin_of(presentation.get("return_url"))
+        if returned:
+            origins.add(returned)
+    return tuple(sorted(origins))
 
 
 def _aware(moment: datetime) -> datetime:

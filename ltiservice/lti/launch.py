@@ -19,6 +19,7 @@ import requests
 from pylti1p3.contrib.flask import FlaskMessageLaunch
 from pylti1p3.exception import LtiException
 
+from ltiservice.bodies import too_deep
 from ltiservice.errors import LaunchError
 from ltiservice.lti.storage import SharedLaunchDataStorage
 from ltiservice.lti.store import SharedStore
@@ -79,6 +80,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         leeway_s: int,
         jwks_ttl_s: int,
         jwks_refetch_s: int,
+        jwks_refetch_max: int,
         http: requests.Session,
     ) -> None:
         super().__init__(
@@ -94,6 +96,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         self._leeway_s = leeway_s
         self._jwks_ttl_s = jwks_ttl_s
         self._jwks_refetch_s = jwks_refetch_s
+        self._jwks_refetch_max = jwks_refetch_max
         self._storage_nonce: str | None = None
 
     def trust_platform_storage(self, nonce: str) -> None:
@@ -136,7 +139,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
             super().validate_jwt_format()
         except LtiException as exc:
             raise launch_error("bad_format", 400) from exc
-        if not isinstance(self._jwt.get("body"), dict):
+        body = self._jwt.get("body")
+        # Nothing downstream (PyJWT, claim checks, our views) may recurse on a crafted body.
+        if not isinstance(body, dict) or too_deep(self._jwt.get("header")) or too_deep(body):
             raise launch_error("bad_format", 400)
         return self
 
@@ -250,33 +255,71 @@ class ToolMessageLaunch(FlaskMessageLaunch):  # type: ignore[misc]
         url = self.registration.get_key_set_url() or ""
         cache_key = "jwks-" + hashlib.sha256(url.encode()).hexdigest()
         cached = self._store.get(cache_key)
-        fresh = not isinstance(cached, dict)
-        keyset = self._fetch_jwks(url, cache_key) if not isinstance(cached, dict) else cached
-        key = _find_key(keyset, kid)
-        # Platforms rotate keys: one re-fetch per interval, so a flood of unknown kids
-        # cannot turn us into a JWKS hammer. A keyset fetched just now is not fetched again.
-        if (
-            key is None
-            and not fresh
-            and self._store.add(cache_key + "-refetch", 1, self._jwks_refetch_s)
-        ):
+        if not isinstance(cached, dict):
+            # Nothing cached: this fetch is the freshest keyset there is; never fetch twice.
             key = _find_key(self._fetch_jwks(url, cache_key), kid)
+        else:
+            key = _find_key(cached, kid)
+            if key is None and self._may_refetch(cache_key, kid):
+                key = _find_key(self._fetch_jwks(url, cache_key), kid)
         if key is None:
             raise launch_error("unknown_key")
         return key
+
+    def _may_refetch(self, cache_key: str, kid: str) -> bool:
+        """One re-fetch per unknown kid per interval, at most `jwks_refetch_max` per platform.
+
+        A single allowance per platform let any token with a made-up kid spend it, so a
+        genuine rotation was refused until the allowance came back. Per kid, the genuine new
+        kid has its own; the cap keeps a flood of made-up kids from hammering the platform.
+        Whoever spends a slot fetches the platform's current keyset, so once the slots taken
+        before a rotation expire (one interval) the next unknown kid brings the new key in.
+        """
+        kid_key = f"{cache_key}-kid-{hashlib.sha256(kid.encode()).hexdigest()[:32]}"
+        if not self._store.add(kid_key, 1, self._jwks_refetch_s):
+            return False
+        for slot in range(self._jwks_refetch_max):
+            if self._store.add(f"{cache_key}-slot-{slot}", 1, self._jwks_refetch_s):
+                return True
+        # No fetch was made for this kid: it keeps its allowance for when a slot frees up.
+        self._store.delete(kid_key)
+        log.info("platform JWKS re-fetch cap reached; unknown kid refused")
+        return False
 
     def _fetch_jwks(self, url: str, cache_key: str) -> dict[str, Any]:
         try:
             response = self._requests_session.get(url, timeout=10)
             response.raise_for_status()
             keyset = response.json()
-        except (requests.RequestException, ValueError) as exc:
+        except (requests.RequestException, ValueError, RecursionError) as exc:
             log.warning("platform JWKS unavailable at %s: %s", url, type(exc).__name__)
             raise launch_error("jwks_unavailable", 502) from exc
         if not isinstance(keyset, dict) or not isinstance(keyset.get("keys"), list):
             raise launch_error("jwks_unavailable", 502)
-        self._store.set(cache_key, keyset, self._jwks_ttl_s)
+        self._store.set(cache_key, keyset, self._cache_lifetime(response))
         return keyset
+
+    def _cache_lifetime(self, response: requests.Response) -> int:
+        """`jwks_cache_lifetime_s`, shortened when the platform's `max-age` says so.
+
+        Never below the re-fetch interval: a platform answering `max-age=0` must not make
+        every launch (or every forged token) fetch its keyset.
+        """
+        max_age = _max_age(response.headers.get("Cache-Control", ""))
+        if max_age is None:
+            return self._jwks_ttl_s
+        return max(self._jwks_refetch_s, min(self._jwks_ttl_s, max_age))
+
+
+def _max_age(cache_control: str) -> int | None:
+    """The `max-age` (or `no-cache` / `no-store` as 0) of a Cache-Control header."""
+    for part in cache_control.lower().split(","):
+        name, _, value = part.strip().partition("=")
+        if name in {"no-cache", "no-store"}:
+            return 0
+        if name == "max-age" and value.strip().strip('"').isdigit():
+            return int(value.strip().strip('"'))
+    return None
 
 
 def _find_key(keyset: dict[str, Any], kid: str) -> Any:
@@ -294,6 +337,15 @@ def _public_key(jwk_json: str) -> Any:
         return jwt.PyJWK(json.loads(jwk_json), algorithm="RS256").key
     except jwt.PyJWKError:
         return None
+
+
+def unverified_claims(id_token: str) -> dict[str, Any] | None:
+    """An id_token's claims, checking nothing: only to choose which page a refusal shows on."""
+    try:
+        body = jwt.decode(id_token, options={"verify_signature": False})
+    except (jwt.InvalidTokenError, RecursionError):
+        return None
+    return body if isinstance(body, dict) and not too_deep(body) else None
 
 
 def points_at_tool(url: str, base_url: str) -> bool:

@@ -6,7 +6,6 @@ import logging
 from typing import Any, cast
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import jwt
 from flask import Blueprint, Response, jsonify, redirect, render_template, request
 from pylti1p3.exception import OIDCException
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -17,9 +16,11 @@ from ltiservice.errors import LaunchError
 from ltiservice.lti import adapter
 from ltiservice.lti.context import remember_launch
 from ltiservice.lti.identity import record_launch
-from ltiservice.lti.launch import launch_error, points_at_tool
+from ltiservice.lti.launch import launch_error, points_at_tool, unverified_claims
 from ltiservice.lti.storage import remember_storage_state, storage_target, take_storage_state
 from ltiservice.lti.tool_conf import is_pending
+from ltiservice.models import Platform
+from ltiservice.security import allow_framing, organisation_origins
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 log = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ def login() -> Response:
         raise launch_error("bad_target", 400)
     lti_request = adapter.flask_request(request_data=params)
     conf = adapter.tool_conf()
-    if conf.find_platform(params.get("iss", ""), params.get("client_id")) is None:
+    platform = conf.find_platform(params.get("iss", ""), params.get("client_id"))
+    if platform is None:
         if is_pending(db.session(), params.get("iss", ""), params.get("client_id")):
             raise LaunchError(
                 "Cette plateforme vient d'être enregistrée et attend la validation de "
@@ -42,6 +44,7 @@ def login() -> Response:
                 code="registration_pending",
             )
         raise launch_error("unknown_registration")
+    _allow_framing_by_organisation(platform)
     oidc, cookies = adapter.new_oidc_login(lti_request)
     storage = storage_target(params.get("lti_storage_target"))
     try:
@@ -86,15 +89,24 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _storage_check_page(target: str) -> Response | None:
-    """The page that reads the state back from platform storage, or None if not applicable."""
-    try:
-        body = jwt.decode(request.form.get("id_token", ""), options={"verify_signature": False})
-    except jwt.InvalidTokenError:
+def _allow_framing_by_organisation(platform: Platform) -> None:
+    """Pages before a launch (cookie check, a refused launch) show in any frame of the
+    organisation's platforms: which of its pages opened them is not known yet."""
+    allow_framing(organisation_origins(db.session(), platform.organisation_id))
+
+
+def _claimed_platform() -> Platform | None:
+    """The platform the posted id_token names, unverified: only to choose how to answer."""
+    body = unverified_claims(request.form.get("id_token", ""))
+    if body is None:
         return None  # validation refuses it with the right message
     aud = body.get("aud")
     client_id = body.get("azp") or (aud[0] if isinstance(aud, list) and aud else aud)
-    platform = adapter.tool_conf().find_platform(str(body.get("iss") or ""), str(client_id or ""))
+    return adapter.tool_conf().find_platform(str(body.get("iss") or ""), str(client_id or ""))
+
+
+def _storage_check_page(target: str, platform: Platform | None) -> Response | None:
+    """The page that reads the state back from platform storage, or None if not applicable."""
     if platform is None:
         return None
     response = Response(
@@ -131,12 +143,15 @@ def _state_from_platform_storage() -> str | None:
 @bp.post("/launch")
 def launch() -> WerkzeugResponse:
     """Validate the id_token, record who launched, then open the right page."""
+    claimed = _claimed_platform()
+    if claimed is not None:
+        _allow_framing_by_organisation(claimed)
     state = request.form.get("state", "")
     storage = storage_target(request.form.get("lti_storage_target"))
     has_cookie = bool(state) and request.cookies.get(f"lti1p3-{state}") == state
     storage_nonce = _state_from_platform_storage() if storage and not has_cookie else None
     if storage and not has_cookie and storage_nonce is None:
-        page = _storage_check_page(storage)
+        page = _storage_check_page(storage, claimed)
         if page is not None:
             return page
     lti_request = adapter.flask_request(request_data=request.form)

@@ -47,6 +47,11 @@ def test_environment_overrides_the_file_which_overrides_defaults(tmp_path):
             "LTISERVICE_DATABASE_URL",
         ),
         ({"LTISERVICE_OUTBOX_LEASE_S": "1"}, "LTISERVICE_OUTBOX_LEASE_S"),
+        ({"LTISERVICE_SESSION_LIFETIME_S": "30"}, "LTISERVICE_SESSION_LIFETIME_S"),
+        ({"LTISERVICE_SESSION_LIFETIME_S": "huit heures"}, "LTISERVICE_SESSION_LIFETIME_S"),
+        ({"LTISERVICE_JWKS_REFETCH_MAX": "0"}, "LTISERVICE_JWKS_REFETCH_MAX"),
+        ({"LTISERVICE_JWKS_REFETCH_INTERVAL_S": "0"}, "LTISERVICE_JWKS_REFETCH_INTERVAL_S"),
+        ({"LTISERVICE_MAX_BODY_KB": "1"}, "LTISERVICE_MAX_BODY_KB"),
     ],
 )
 def test_invalid_settings_stop_with_the_setting_named(environ, named):

@@ -25,10 +25,11 @@ NEW_WINDOW = "Ouvrir l'activité dans une nouvelle fenêtre"
 
 
 def register_lms_page(lti: LtiHarness, site: FramingSite) -> None:
-    """The course page's origin is a registered platform's: `frame-ancestors` allows it.
+    """The course page's origin is a platform of the launches' organisation.
 
     In production the page framing the tool is on the platform's own host; here it is the
-    framing site, so it is registered like any platform (the CSP lists registered origins).
+    framing site. Before a launch (the login's cookie check) `frame-ancestors` names the
+    organisation's platforms, so the framing site is registered in it like any platform.
     """
     with lti.live.app.app_context():
         add_platform(
@@ -48,8 +49,14 @@ def register_lms_page(lti: LtiHarness, site: FramingSite) -> None:
 
 
 def embed_launch(lti: LtiHarness, site: FramingSite, sub: str) -> str:
-    """URL of the LMS page whose iframe starts a learner launch (the peer's login POST)."""
-    started = lti.start(lti.user(sub, LEARNER, name="Camille Martin"))
+    """URL of the LMS page whose iframe starts a learner launch (the peer's login POST).
+
+    After the launch, `frame-ancestors` names the launch's own platform and the page the
+    signed launch says it came from (`launch_presentation.return_url`): the framing site.
+    """
+    started = lti.start(
+        lti.user(sub, LEARNER, name="Camille Martin"), return_url=f"{site.origin}/course"
+    )
     return f"{site.url}/embed?src={quote(started['launch_page_url'], safe='')}"
 
 

@@ -132,7 +132,25 @@ def test_hs256_keyed_with_the_platform_public_key_is_refused(lti):
     _assert_refused(lti, _post(flow, f"{header}.{body}.{_b64(mac)}"), 403, "bad_signature")
 
 
-def test_unknown_kid_refetches_the_platform_jwks_once_per_interval(lti):
+def _attacker_token(lti: LtiHarness, kid: str) -> requests.Response:
+    """A token with a made-up kid, signed by the attacker's own key, posted with a state
+    cookie the attacker set themselves: no login needed to reach the key lookup."""
+    now = int(time.time())
+    claims = {"iss": lti.peer.issuer, "aud": CLIENT_ID, "iat": now, "exp": now + 300, "nonce": kid}
+    token = jwt.encode(claims, _ATTACKER_KEY, algorithm="RS256", headers={"kid": kid})
+    browser = lti.browser()
+    browser.http.cookies.set("lti1p3-etat", "etat", domain="127.0.0.1", path="/")
+    return browser.post(
+        f"{lti.tool_url}/lti/launch",
+        data={"id_token": token, "state": "etat"},
+        allow_redirects=False,
+    )
+
+
+_ATTACKER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def test_the_same_unknown_kid_refetches_the_platform_jwks_once_per_interval(lti):
     _assert_launched(lti, _post(_login(lti)))  # JWKS now cached
     before = _jwks_hits(lti)
 
@@ -142,9 +160,18 @@ def test_unknown_kid_refetches_the_platform_jwks_once_per_interval(lti):
     assert _jwks_hits(lti) == before + 1, "an unknown kid must trigger one JWKS re-fetch"
 
     flow = _login(lti)
-    token = lti.peer.sign(flow["claims"], headers={"kid": "cle-inconnue-2"})
+    token = lti.peer.sign(flow["claims"], headers={"kid": "cle-inconnue-1"})
     _assert_refused(lti, _post(flow, token), 403, "unknown_key", rows=(1, 1))
-    assert _jwks_hits(lti) == before + 1, "a second unknown kid within the interval: no re-fetch"
+    assert _jwks_hits(lti) == before + 1, "the same unknown kid within the interval: no re-fetch"
+
+
+def test_each_unknown_kid_refetches_once_under_a_cap_per_platform(lti):
+    _assert_launched(lti, _post(_login(lti)))  # JWKS now cached
+    cap = lti.live.app.config["SETTINGS"].jwks_refetch_max
+    before = _jwks_hits(lti)
+    for n in range(cap + 3):
+        _assert_refused(lti, _attacker_token(lti, f"cle-inventee-{n}"), 403, "unknown_key", (1, 1))
+    assert _jwks_hits(lti) == before + cap, "distinct kids: one fetch each, capped per interval"
 
 
 def test_first_launch_with_an_unknown_kid_fetches_the_jwks_only_once(lti):
@@ -163,6 +190,19 @@ def test_platform_key_rotation_is_followed_by_one_refetch(lti):
     assert jwt.get_unverified_header(flow["id_token"])["kid"] == rotated["current_kid"]
     _assert_launched(lti, _post(flow))
     assert _jwks_hits(lti) == before + 1
+
+
+def test_unknown_kid_tokens_before_a_rotation_do_not_delay_it(lti):
+    """Issue 9: one made-up kid spent the platform's only allowance, and the conformance
+    probe's genuine rotation right after was refused until the interval ran out."""
+    _assert_launched(lti, _post(_login(lti)))
+    for n in range(3):
+        _assert_refused(lti, _attacker_token(lti, f"cle-sonde-{n}"), 403, "unknown_key", (1, 1))
+    rotated = lti.peer.rotate_keys()
+    flow = _login(lti)
+    assert jwt.get_unverified_header(flow["id_token"])["kid"] == rotated["current_kid"]
+    _assert_launched(lti, _post(flow))
+    lti.peer.retire_previous_key()
 
 
 # -- times -----------------------------------------------------------------------------------
@@ -327,6 +367,22 @@ def test_missing_state_is_refused(lti):
 def test_garbage_id_token_is_refused(lti):
     flow = _login(lti)
     _assert_refused(lti, _post(flow, "pas.un.jeton"), 400, "bad_format")
+
+
+@pytest.mark.parametrize("depth", [40, 900, 5000])
+def test_deeply_nested_id_token_is_refused_without_a_500(lti, depth):
+    flow = _login(lti)
+    header = _b64(json.dumps({"alg": "RS256", "kid": "k"}).encode())
+    body = _b64(b'{"iss":' * depth + b'"x"' + b"}" * depth)
+    token = f"{header}.{body}.{_b64(b'sig')}"
+    _assert_refused(lti, _post(flow, token), 400, "bad_format")
+    # The same token on the platform-storage path, read before any check.
+    storage = flow["browser"].post(
+        flow["action"],
+        data={"id_token": token, "state": "autre", "lti_storage_target": "_parent"},
+        allow_redirects=False,
+    )
+    assert storage.status_code < 500, storage.text[:300]
 
 
 def _set_cookies(response: requests.Response) -> list[str]:

@@ -16,9 +16,11 @@ import requests
 
 from ltiservice import db
 from ltiservice.platforms import PlatformSpec, add_platform
+from tests.assessments.learner_support import place
+from tests.lti.test_launch_security import _attacker_token
 from tests.security.test_authorisation_matrix import PROBES
-from tests.security.world import World, build_world
-from tests.support.lti_harness import LtiHarness
+from tests.security.world import OTHER_ORG_CLIENT, World, build_world
+from tests.support.lti_harness import CLIENT_ID, LEARNER, LtiHarness
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "ltiservice" / "templates"
 
@@ -109,52 +111,110 @@ def _header_problems(response: requests.Response, ancestors: set[str]) -> list[s
     return problems
 
 
-@pytest.mark.peer
-def test_every_page_carries_the_csp_and_frame_ancestors_of_the_registered_platforms(
-    lti: LtiHarness,
-) -> None:
-    # A platform on another origin, registered before the app computes its header.
+MOODLE = "https://moodle.example.org"
+
+
+def _register(lti: LtiHarness, organisation: str, origin: str, client_id: str) -> None:
     with lti.live.app.app_context():
         add_platform(
             db.session(),
             PlatformSpec(
-                organisation="of-moodle",
-                name="Moodle",
-                issuer="https://moodle.example.org",
-                client_id="moodle-client",
-                auth_login_url="https://moodle.example.org/mod/lti/auth.php",
-                auth_token_url="https://moodle.example.org/mod/lti/token.php",
-                key_set_url="https://moodle.example.org/mod/lti/certs.php",
+                organisation=organisation,
+                name=client_id,
+                issuer=origin,
+                client_id=client_id,
+                auth_login_url=f"{origin}/mod/lti/auth.php",
+                auth_token_url=f"{origin}/mod/lti/token.php",
+                key_set_url=f"{origin}/mod/lti/certs.php",
                 deployment_ids=("1",),
             ),
         )
         db.session().commit()
-    world: World = build_world(lti)
-    ancestors = {
-        "'self'",
-        "https://moodle.example.org",
-        _origin(lti.peer.issuer),
-        _origin(lti.peer.auth_login_url),
+
+
+def _login_page(lti: LtiHarness, issuer: str, client_id: str) -> requests.Response:
+    """The first page an LMS frame shows: the login initiation's cookie check."""
+    params = {
+        "iss": issuer,
+        "client_id": client_id,
+        "login_hint": "learner-1",
+        "lti_deployment_id": "1",
+        "target_link_uri": f"{lti.tool_url}/lti/launch",
     }
+    page = requests.get(f"{lti.tool_url}/lti/login", params=params, timeout=10)
+    assert page.status_code == 200 and "cookie-check" in page.text, page.text[:300]
+    return page
+
+
+@pytest.mark.peer
+def test_every_page_carries_the_csp_and_the_frame_ancestors_of_its_own_platform(
+    lti: LtiHarness,
+) -> None:
+    # Another platform of the launches' organisation, on another origin: a page opened by a
+    # launch of the peer must not be framable by it.
+    _register(lti, "of-test", MOODLE, "moodle-client")
+    world: World = build_world(lti)
+    peer = {_origin(lti.peer.issuer), _origin(lti.peer.auth_login_url)}
     base = lti.tool_url
 
-    answers: dict[str, requests.Response] = {
-        "static css": requests.get(f"{base}/static/css/app.css", timeout=10),
-        "jwks": requests.get(f"{base}/lti/jwks", timeout=10),
-        "unknown page": requests.get(f"{base}/nowhere", timeout=10),
-        "login without params": requests.get(f"{base}/lti/login", timeout=10),
+    answers: dict[str, tuple[requests.Response, set[str]]] = {
+        "static css": (requests.get(f"{base}/static/css/app.css", timeout=10), {"'none'"}),
+        "jwks": (requests.get(f"{base}/lti/jwks", timeout=10), {"'none'"}),
+        "unknown page": (requests.get(f"{base}/nowhere", timeout=10), {"'none'"}),
+        "login without params": (requests.get(f"{base}/lti/login", timeout=10), {"'none'"}),
+        # Before a launch, the organisation's platforms: which one frames it is not known yet.
+        "login page, P1": (_login_page(lti, lti.peer.issuer, CLIENT_ID), peer | {MOODLE}),
+        "login page, other organisation": (
+            _login_page(lti, lti.peer.issuer, OTHER_ORG_CLIENT),
+            peer,
+        ),
+        "refused launch": (_attacker_token(lti, "cle-inventee"), peer | {MOODLE}),
     }
-    for actor in ("owner", "trainer", "other_learner", "anonymous", "stolen"):
+    for actor in ("owner", "trainer", "other_learner", "other_org", "anonymous", "stolen"):
+        # `stolen`: an unknown launch id, framed like the launches this browser holds.
         for probe in PROBES:
             if probe.method == "GET":
+                # The home page belongs to no launch: nobody frames it.
+                anyone = actor == "anonymous" or probe.endpoint == "web.index"
+                expected = {"'none'"} if anyone else peer
                 response = world.actors[actor].request("GET", probe.path(world))
-                answers[f"{actor} {probe.endpoint} ({response.status_code})"] = response
-    statuses = {response.status_code for response in answers.values()}
+                answers[f"{actor} {probe.endpoint} ({response.status_code})"] = (
+                    response,
+                    expected,
+                )
+    statuses = {response.status_code for response, _ in answers.values()}
     assert {200, 401, 403, 404} <= statuses
 
     problems = {
         name: found
-        for name, response in answers.items()
+        for name, (response, ancestors) in answers.items()
         if (found := _header_problems(response, ancestors))
     }
     assert problems == {}
+
+
+@pytest.mark.peer
+def test_a_platform_frames_its_pages_from_the_first_request_after_its_registration(
+    lti: LtiHarness,
+) -> None:
+    first = _login_page(lti, lti.peer.issuer, CLIENT_ID)  # any per-process cache is warm now
+    assert "https://nouvelle-plateforme.example" not in first.headers["Content-Security-Policy"]
+    _register(lti, "of-nouveau", "https://nouvelle-plateforme.example", "nouveau-client")
+    page = _login_page(lti, "https://nouvelle-plateforme.example", "nouveau-client")
+    assert _header_problems(page, {"https://nouvelle-plateforme.example"}) == []
+
+
+@pytest.mark.peer
+def test_a_launched_page_may_be_framed_where_the_signed_launch_says_it_came_from(
+    lti: LtiHarness,
+) -> None:
+    place(lti)
+    peer = {_origin(lti.peer.issuer), _origin(lti.peer.auth_login_url)}
+    user = lti.user("learner-1", LEARNER)
+    page = lti.launch(user, return_url="https://ecole.example.org:8443/course/view.php?id=3")
+    assert page.status_code == 200, page.text[:300]
+    assert _header_problems(page, peer | {"https://ecole.example.org:8443"}) == []
+    # What cannot be an origin never reaches the header.
+    page = lti.launch(user, return_url="https://x.example;script-src *;/retour")
+    assert page.status_code == 200, page.text[:300]
+    assert _header_problems(page, peer) == []

@@ -16,6 +16,7 @@ import requests
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from ltiservice.bodies import MAX_JSON_DEPTH
 from tests.security.world import World, build_world
 from tests.support.lti_harness import LtiHarness
 
@@ -49,7 +50,24 @@ _KEYS = st.sampled_from(
 )
 SHAPED = st.dictionaries(_KEYS, JSON_VALUES | st.text(min_size=0, max_size=3000), max_size=6)
 RAW = st.binary(max_size=200).map(lambda b: ("raw", b))
-BODIES = st.one_of(JSON_VALUES.map(lambda v: ("json", v)), SHAPED.map(lambda v: ("json", v)), RAW)
+
+
+def _nested(depth: int, opener: str, closed: bool) -> tuple[str, bytes]:
+    """`depth` levels of lists or objects, written out (json.dumps itself would recurse)."""
+    closer = "]" if opener == "[" else "}"
+    text = opener * depth + ("0" if opener == "[" else '"x"') + (closer * depth if closed else "")
+    return ("deep", text.encode())
+
+
+# Nesting on both sides of the depth cap, up to far beyond the interpreter's recursion limit.
+DEPTHS = st.one_of(
+    st.integers(min_value=1, max_value=MAX_JSON_DEPTH + 2),
+    st.integers(min_value=MAX_JSON_DEPTH + 3, max_value=5000),
+)
+DEEP = st.builds(_nested, DEPTHS, st.sampled_from(["[", '{"text":', '{"verdicts":']), st.booleans())
+BODIES = st.one_of(
+    JSON_VALUES.map(lambda v: ("json", v)), SHAPED.map(lambda v: ("json", v)), RAW, DEEP
+)
 CONTENT_TYPES = st.sampled_from(
     [
         "application/json",
@@ -101,9 +119,14 @@ def _request(
     }[launch]
     kind, value = body
     data = json.dumps(value).encode() if kind == "json" else value
+    assert isinstance(data, bytes)
     return actor.browser.post(
         f"{actor.base}{path}", params=params, data=data, headers=headers, allow_redirects=False
     )
+
+
+def _depth(text: bytes) -> int:
+    return len(text) - len(text.lstrip(b"[")) or text.count(b"{")
 
 
 def _problem(response: requests.Response, strict_json: bool) -> str | None:
@@ -144,6 +167,9 @@ def test_json_endpoints_never_answer_500(lti: LtiHarness) -> None:
     @example(endpoints[0], ("json", [1]), "application/json", "application/json", "right", "right")
     @example(endpoints[0], ("json", "x"), "application/json", "application/json", "right", "none")
     @example(endpoints[1], ("json", [{}]), "application/json", "application/json", "right", "right")
+    # Issue 9: 1,000 nested `[` answered 500 (RecursionError) on both autosaves.
+    @example(endpoints[0], _nested(1000, "[", True), "application/json", "*/*", "right", "right")
+    @example(endpoints[1], _nested(1000, "[", True), "application/json", "*/*", "right", "right")
     @given(
         target=st.sampled_from(endpoints),
         body=BODIES,
@@ -164,6 +190,16 @@ def test_json_endpoints_never_answer_500(lti: LtiHarness) -> None:
         response = _request(world, who, path, body, content_type, accept, token, launch)
         # A client that does not prefer JSON may get the French HTML page instead.
         found = _problem(response, strict and accept.startswith("application/json"))
+        kind, value = body
+        if (
+            not found
+            and kind == "deep"
+            and _depth(value) > MAX_JSON_DEPTH
+            and "json" in content_type
+        ):
+            # Read before any view: refused for its depth whoever sends it.
+            if response.status_code != 400:
+                found = f"nested {_depth(value)} deep: {response.status_code}, expected 400"
         if found:
             problems.append(f"{path} {body!r:.120} {content_type!r} token={token}: {found}")
         assert found is None, problems[-1]
