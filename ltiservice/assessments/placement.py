@@ -152,6 +152,7 @@ def create_assessment(
     assessment = Assessment(
         organisation_id=context.organisation_id,
         platform_id=context.platform_id,
+        deployment_id=context.deployment_id,
         course_id=context.course_id,
         resource_id=secrets.token_hex(16),
         resource_link_id=resource_link_id,

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from ltiservice import db
 from ltiservice.assessments.placement import FILE_TYPES, create_assessment, parse_placement
+from ltiservice.assessments.routing import assessment_on_link
 from ltiservice.errors import ServiceError
 from ltiservice.lti import deep_linking
 from ltiservice.lti.context import check_csrf, current_launch, require_trainer, update_launch
-from ltiservice.models import Assessment
 
 bp = Blueprint("placement", __name__, url_prefix="/placement")
 
@@ -79,15 +78,11 @@ def picker() -> Any:
 
 
 def _placed_on_this_link(context: Any) -> int | None:
-    found = db.session().scalar(
-        select(Assessment.id).where(
-            Assessment.platform_id == context.platform_id,
-            Assessment.resource_link_id == context.resource_link_id,
-        )
-    )
-    if found is not None:
-        update_launch(context, assessment_id=found)
-    return found
+    found = assessment_on_link(db.session(), context)
+    if found is None:
+        return None
+    update_launch(context, assessment_id=found.id)
+    return found.id
 
 
 @bp.route("/configure", methods=["GET", "POST"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ltiservice import events
@@ -17,31 +17,53 @@ CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 RESOURCE_ID_PARAM = "ltiservice_resource_id"
 
 
-def find_assessment(db: Session, context: LaunchContext, body: dict[str, Any]) -> Assessment | None:
-    """The assessment of this resource link, binding a deep-linked one on its first launch."""
-    if context.resource_link_id:
-        found = db.scalar(
-            select(Assessment).where(
-                Assessment.platform_id == context.platform_id,
-                Assessment.resource_link_id == context.resource_link_id,
-            )
+def assessment_on_link(db: Session, context: LaunchContext) -> Assessment | None:
+    """The assessment bound to this launch's resource link, in its course and deployment."""
+    if context.course_id is None or not context.resource_link_id:
+        return None
+    return db.scalar(
+        select(Assessment).where(
+            Assessment.platform_id == context.platform_id,
+            Assessment.course_id == context.course_id,
+            Assessment.resource_link_id == context.resource_link_id,
+            or_(
+                Assessment.deployment_id == context.deployment_id,
+                Assessment.deployment_id.is_(None),  # placed before deployments were kept
+            ),
         )
-        if found is not None:
-            return found
+    )
+
+
+def find_assessment(db: Session, context: LaunchContext, body: dict[str, Any]) -> Assessment | None:
+    """The assessment this launch opens, binding a deep-linked one on its first launch.
+
+    Matched on the launch's platform, course and resource link, and its deployment: resource
+    link ids are unique within a deployment only, so a launch from another course or
+    deployment with the same link id finds nothing here (and changes nothing).
+    """
+    found = assessment_on_link(db, context)
+    if found is not None:
+        if found.deployment_id is None:
+            found.deployment_id = context.deployment_id
+        return found
+    if context.course_id is None:
+        return None
     custom = body.get(CLAIM + "custom") or {}
     resource_id = custom.get(RESOURCE_ID_PARAM) if isinstance(custom, dict) else None
     if not resource_id:
         return None
     placed = db.scalar(select(Assessment).where(Assessment.resource_id == str(resource_id)))
-    # A resource id copied into another platform or course must not open this assessment.
+    # A resource id copied into another platform, deployment or course opens nothing.
     if (
         placed is None
         or placed.platform_id != context.platform_id
         or placed.course_id != context.course_id
+        or placed.deployment_id not in (None, context.deployment_id)
     ):
         return None
     if placed.resource_link_id is None and context.resource_link_id:
         placed.resource_link_id = context.resource_link_id
+        placed.deployment_id = context.deployment_id
         db.flush()
     elif placed.resource_link_id != context.resource_link_id:
         # The LMS copied the activity (course backup/restore): a new link, same placement.

@@ -42,6 +42,8 @@ class LaunchContext:
     roles: tuple[str, ...]
     message_type: str
     resource_link_id: str | None = None
+    # Our Deployment row: resource link ids are unique within a deployment only.
+    deployment_id: int | None = None
     assessment_id: int | None = None
     csrf_token: str = ""
     issued_at: float = 0.0  # when the launch was validated (epoch seconds)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ltiservice.lti.context import LaunchContext
 from ltiservice.lti.roles import map_roles
-from ltiservice.models import Course, Person, Platform
+from ltiservice.models import Course, Deployment, Person, Platform
 from ltiservice.security import origin_of, platform_origins
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -56,6 +56,12 @@ def record_launch(
         if isinstance(nrps, dict) and nrps.get("context_memberships_url"):
             course.nrps_url = str(nrps["context_memberships_url"])
     db.flush()
+    deployment = db.scalar(
+        select(Deployment.id).where(
+            Deployment.platform_id == platform.id,
+            Deployment.deployment_id == str(body.get(CLAIM + "deployment_id") or ""),
+        )
+    )
     link = body.get(CLAIM + "resource_link") or {}
     return LaunchContext(
         launch_id=launch_id,
@@ -66,6 +72,7 @@ def record_launch(
         roles=tuple(sorted(r.value for r in map_roles(body.get(CLAIM + "roles") or []))),
         message_type=str(body.get(CLAIM + "message_type")),
         resource_link_id=str(link["id"]) if isinstance(link, dict) and link.get("id") else None,
+        deployment_id=deployment,
         frame_origins=_frame_origins(platform, body),
     )
 
