@@ -160,12 +160,14 @@ def validate_settings(settings: Settings) -> None:
                 f"{ENV_PREFIX}OUTBOUND_ALLOW_LOOPBACK: loopback destinations are refused in "
                 "production"
             )
-    if settings.outbound_deadline_s <= 0 or settings.http_timeout_s <= 0:
-        raise ConfigError(f"{ENV_PREFIX}OUTBOUND_DEADLINE_S / HTTP_TIMEOUT_S: must be positive")
-    if settings.outbound_max_response_kb <= 0 or settings.outbound_document_max_kb <= 0:
-        raise ConfigError(
-            f"{ENV_PREFIX}OUTBOUND_MAX_RESPONSE_KB / OUTBOUND_DOCUMENT_MAX_KB: must be positive"
-        )
+    for name in (
+        "outbound_deadline_s",
+        "http_timeout_s",
+        "outbound_max_response_kb",
+        "outbound_document_max_kb",
+    ):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{ENV_PREFIX}{name.upper()}: must be positive")
     for name in ("rate_limit_registration", "rate_limit_launch"):
         if not _valid_rate_limit(getattr(settings, name)):
             raise ConfigError(

@@ -91,6 +91,8 @@ def start_ours(
         LTISERVICE_INSTANCE_PATH=str(folder / "instance"),
         LTISERVICE_BASE_URL=server.url,
         LTISERVICE_OUTBOX_THREAD="false",
+        # Every bench launch comes from 127.0.0.1: the per-address limit would cap the run.
+        LTISERVICE_RATE_LIMIT_LAUNCH="1000000 per minute",
         LTISERVICE_DATABASE_URL=database_url,
         LTISERVICE_REDIS_URL=redis_url,
     )

@@ -52,11 +52,40 @@ def test_environment_overrides_the_file_which_overrides_defaults(tmp_path):
         ({"LTISERVICE_JWKS_REFETCH_MAX": "0"}, "LTISERVICE_JWKS_REFETCH_MAX"),
         ({"LTISERVICE_JWKS_REFETCH_INTERVAL_S": "0"}, "LTISERVICE_JWKS_REFETCH_INTERVAL_S"),
         ({"LTISERVICE_MAX_BODY_KB": "1"}, "LTISERVICE_MAX_BODY_KB"),
+        (
+            {
+                "LTISERVICE_ENV": "production",
+                "LTISERVICE_BASE_URL": "https://of.example",
+                "LTISERVICE_SECRET_KEY": "x" * 40,
+                "LTISERVICE_DATABASE_URL": "postgresql+psycopg://db/x",
+                "LTISERVICE_OUTBOUND_ALLOW_LOOPBACK": "1",
+            },
+            "LTISERVICE_OUTBOUND_ALLOW_LOOPBACK",
+        ),
+        ({"LTISERVICE_OUTBOUND_DEADLINE_S": "0"}, "LTISERVICE_OUTBOUND_DEADLINE_S"),
+        ({"LTISERVICE_OUTBOUND_DOCUMENT_MAX_KB": "0"}, "LTISERVICE_OUTBOUND_DOCUMENT_MAX_KB"),
+        ({"LTISERVICE_RATE_LIMIT_LAUNCH": "beaucoup"}, "LTISERVICE_RATE_LIMIT_LAUNCH"),
+        ({"LTISERVICE_RATE_LIMIT_REGISTRATION": "10/lune"}, "LTISERVICE_RATE_LIMIT_REGISTRATION"),
     ],
 )
 def test_invalid_settings_stop_with_the_setting_named(environ, named):
     with pytest.raises(ConfigError, match=named):
         load_settings(environ=environ)
+
+
+def test_loopback_destinations_follow_the_environment_unless_set():
+    production = {
+        "LTISERVICE_ENV": "production",
+        "LTISERVICE_BASE_URL": "https://of.example",
+        "LTISERVICE_SECRET_KEY": "x" * 40,
+        "LTISERVICE_DATABASE_URL": "postgresql+psycopg://db/x",
+    }
+    assert load_settings(environ=production).outbound_allow_loopback is False
+    assert load_settings(environ={}).outbound_allow_loopback is True
+    assert (
+        load_settings(environ={"LTISERVICE_OUTBOUND_ALLOW_LOOPBACK": "0"}).outbound_allow_loopback
+        is False
+    )
 
 
 def test_a_broken_or_unknown_file_is_named(tmp_path):
