@@ -61,7 +61,9 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from ltiservice.assessments.display import french_datetime
     from ltiservice.assessments.placement_views import bp as placement_bp
+    from ltiservice.assessments.routing import previous_contents_summary
     from ltiservice.assessments.views import bp as assessments_bp
     from ltiservice.evaluations.views import bp as evaluations_bp
     from ltiservice.health import bp as health_bp
@@ -70,6 +72,11 @@ def _register_blueprints(app: Flask) -> None:
     from ltiservice.web.admin import bp as admin_bp
     from ltiservice.web.views import bp as web_bp
 
+    # The notice of re-selected content, shown on the trainers' and the learners' pages.
+    app.jinja_env.globals["previous_contents"] = lambda assessment: previous_contents_summary(
+        db.session(), assessment
+    )
+    app.jinja_env.globals["french_date"] = french_datetime
     for blueprint in (
         health_bp,
         lti_bp,

@@ -7,27 +7,52 @@ course, with the right role. Anything else is a 403/404 that reveals nothing.
 
 from __future__ import annotations
 
+from flask import request
 from sqlalchemy.orm import Session
 
-from ltiservice.errors import AuthorisationError, NotFoundError
+from ltiservice.errors import AuthorisationError, ConflictError, NotFoundError
 from ltiservice.lti.context import LaunchContext, current_launch
 from ltiservice.models import Assessment, Submission
 
 
 def assessment_for(db: Session, context: LaunchContext, assessment_id: int) -> Assessment:
-    """The assessment this launch was for; nothing else, whatever the URL says."""
+    """The assessment this launch was for; nothing else, whatever the URL says.
+
+    Or, to read only, one it replaced on the same link (the LMS's content was re-selected):
+    its work stays readable, but nothing is graded, handed in or sent from it any more.
+    """
     assessment = db.get(Assessment, assessment_id)
     if (
         assessment is None
-        or context.assessment_id != assessment.id
         or assessment.platform_id != context.platform_id
         or assessment.course_id != context.course_id
         or assessment.organisation_id != context.organisation_id
+        or not (
+            context.assessment_id == assessment.id or _replaced_by_launched(db, assessment, context)
+        )
     ):
         raise NotFoundError(
             "Cette évaluation n'existe pas ou n'est pas accessible depuis ce lancement."
         )
+    if assessment.id != context.assessment_id and request.method not in ("GET", "HEAD"):
+        raise ConflictError(
+            "Le contenu de cette activité a été remplacé dans votre plateforme : ce travail "
+            "reste consultable, mais plus rien ne peut y être remis, évalué ou décidé.",
+            code="content_replaced",
+        )
     return assessment
+
+
+def _replaced_by_launched(db: Session, assessment: Assessment, context: LaunchContext) -> bool:
+    """Whether the launch's assessment replaced this one, directly or down the chain."""
+    seen = 0
+    current: Assessment | None = assessment
+    while current is not None and current.replaced_by_id is not None and seen < 20:
+        if current.replaced_by_id == context.assessment_id:
+            return True
+        current = db.get(Assessment, current.replaced_by_id)
+        seen += 1
+    return False
 
 
 def own_submission(

@@ -8,7 +8,11 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 
 from ltiservice import db
 from ltiservice.assessments.placement import FILE_TYPES, create_assessment, parse_placement
-from ltiservice.assessments.routing import assessment_on_link
+from ltiservice.assessments.routing import (
+    PreviousContent,
+    assessment_on_link,
+    used_in_course,
+)
 from ltiservice.errors import ServiceError
 from ltiservice.lti import deep_linking
 from ltiservice.lti.context import check_csrf, current_launch, require_trainer, update_launch
@@ -36,10 +40,12 @@ def _page(
     error: ServiceError | None = None,
     values: dict[str, Any] | None = None,
     status: int = 200,
+    in_use: list[PreviousContent] | None = None,
 ) -> tuple[str, int]:
     return render_template(
         template,
         context=context,
+        in_use=in_use,
         plugins=_plugins(),
         file_types=FILE_TYPES,
         error=error,
@@ -54,14 +60,15 @@ def picker() -> Any:
     require_trainer(context)
     body = deep_linking.launch_body(context.launch_id)
     deep_linking.deep_link_settings(body)
+    in_use = _work_on_this_link(context)
     if request.method == "GET":
-        return _page("placement/picker.html", context)
+        return _page("placement/picker.html", context, in_use=in_use)
     check_csrf(context, request.form.get("csrf_token"))
     form = _form_data()
     try:
         choice = parse_placement(form, _plugins())
     except ServiceError as exc:
-        return _page("placement/picker.html", context, exc, form, 400)
+        return _page("placement/picker.html", context, exc, form, 400, in_use)
     assessment = create_assessment(db.session(), context, choice, _plugins())
     return_url, token = deep_linking.build_response(
         body,
@@ -75,6 +82,13 @@ def picker() -> Any:
     return render_template(
         "placement/return.html", return_url=return_url, token=token, assessment=assessment
     )
+
+
+def _work_on_this_link(context: Any) -> list[PreviousContent]:
+    """The course's activities that already hold work. A deep linking request does not say
+    which activity it chooses content for (Moodle's « Select content » on an activity in use,
+    Open edX's block): the picker shows them all, with what re-selecting would mean."""
+    return used_in_course(db.session(), context)
 
 
 def _placed_on_this_link(context: Any) -> int | None:

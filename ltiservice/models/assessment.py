@@ -61,6 +61,13 @@ class Assessment(Base):
     lineitems_url: Mapped[str | None] = mapped_column(String(1024), default=None)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The LMS chose other content for this assessment's link: its work stays readable from
+    # the assessment that replaced it (`routing.find_assessment`), its grades go nowhere.
+    replaced_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessment.id", ondelete="SET NULL"), default=None
+    )
+    replaced_link_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    replaced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
     course: Mapped[Course] = relationship()
 
