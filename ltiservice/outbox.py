@@ -100,8 +100,15 @@ def enqueue(
     destination: str,
     dedupe_key: str,
     payload: dict[str, Any],
+    person_id: int | None = None,
+    agent_id: int | None = None,
+    fact: str | None = None,
 ) -> OutboxMessage | None:
-    """Add a delivery to the caller's transaction; a known dedupe key adds nothing."""
+    """Add a delivery to the caller's transaction; a known dedupe key adds nothing.
+
+    ``person_id`` is whom the delivery is about, ``agent_id`` another person it names and
+    ``fact`` the stored fact it reports: erasure and replays find rows by these.
+    """
     existing = db.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
     if existing is not None:
         return None
@@ -111,9 +118,22 @@ def enqueue(
         destination=destination,
         dedupe_key=dedupe_key,
         payload=payload,
+        person_id=person_id,
+        agent_id=agent_id,
+        fact=fact,
     )
     db.add(message)
     return message
+
+
+def has_fact(db: Session, fact: str, destination: str) -> bool:
+    """Whether the destination already has a delivery (of any status) reporting this fact."""
+    found = db.scalar(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.fact == fact, OutboxMessage.destination == destination)
+        .limit(1)
+    )
+    return found is not None
 
 
 def backoff_s(

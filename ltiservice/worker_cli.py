@@ -54,7 +54,7 @@ outbox_cli = AppGroup("outbox", help="Envois en attente vers les LMS et les LRS.
 def status() -> None:
     """Counts per state."""
     counts = outbox.counts(db.session())
-    for state in ("pending", "delivered", "dead"):
+    for state in ("pending", "delivered", "dead", "dropped"):
         click.echo(f"{state:10} {counts.get(state, 0)}")
 
 

@@ -17,7 +17,12 @@ from ltiservice.lti.roles import Role
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 KINDS = {"ags_score": "Note vers le carnet de notes (AGS)", "xapi_statement": "Déclaration xAPI"}
-STATUSES = {"pending": "En attente", "delivered": "Livrés", "dead": "En échec définitif"}
+STATUSES = {
+    "pending": "En attente",
+    "delivered": "Livrés",
+    "dead": "En échec définitif",
+    "dropped": "Abandonnés (effacement RGPD)",
+}
 
 
 def _administrator() -> LaunchContext:
