@@ -33,6 +33,9 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # First failure of the current run of retries: it dies once this is older than the
+    # schedule's give-up window (`outbox.RetrySchedule`); cleared when delivered or re-queued.
+    failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     # Whom the delivery is about (the learner: AGS userId, statement actor) and the other person
     # it names (the evaluator of an `evaluated`, the signer of a void): erasure finds a
     # person's rows by these keys, never by matching strings.
