@@ -198,9 +198,17 @@ def autosave(db: Session, submission: Submission, text: str) -> datetime:
 
 
 def add_files(
-    db: Session, submission: Submission, uploads: Sequence[Upload], *, upload_dir: str
+    db: Session,
+    submission: Submission,
+    uploads: Sequence[Upload],
+    *,
+    upload_dir: str,
+    max_file_mb: int | None = None,
 ) -> UploadReport:
     """Store each acceptable upload; each refused one gets a French reason naming it.
+
+    A file may weigh the assessment's limit, capped by ``max_file_mb`` (the service's
+    `max_upload_mb`: an older placement may have asked for more than the server accepts).
 
     A batch that would exceed the assessment's file count is refused whole: keeping the
     first few would be an arbitrary choice the learner did not make.
@@ -226,7 +234,9 @@ def add_files(
                 upload.stream,
                 name,
                 upload_dir=upload_dir,
-                max_bytes=assessment.max_file_mb * 1024 * 1024,
+                max_bytes=min(assessment.max_file_mb, max_file_mb or assessment.max_file_mb)
+                * 1024
+                * 1024,
                 allowed_extensions=assessment.allowed_extensions or (),
             )
         except (files.FileRefusedError, files.StorageFullError) as exc:

@@ -125,8 +125,12 @@ def csrf_of(page: requests.Response) -> str:
 
 
 def messages_of(page: requests.Response) -> list[str]:
+    """The page's messages: the flash area, then the refusals beside the file field."""
     tree = html.fromstring(page.text)
-    return [" ".join(p.text_content().split()) for p in tree.xpath("//div[@class='flash']/p")]
+    found = tree.xpath(
+        "//div[@class='flash']/p | //div[@id='erreurs-fichiers']/p[@class='error-text']"
+    )
+    return [" ".join(p.text_content().split()) for p in found]
 
 
 def text_of(page: requests.Response) -> str:
