@@ -139,7 +139,7 @@ def _case_page(req: Request, refused: tuple[str, ...] | None = None) -> str:
         attempts=attempts,
         latest=latest,
         draft=latest if latest is not None and latest.status == "draft" else None,
-        can_retry=submissions.can_start_new_attempt(req.db, assessment, req.context.person_id),
+        rights=submissions.attempt_rights(req.db, assessment, req.context.person_id),
         decision=decided,
         preview=req.context.is_trainer,
         file_limit_mb=limits.file_limit_mb(assessment, settings),
@@ -342,10 +342,15 @@ def receipt(assessment_id: int, submission_id: int) -> str:
 @bp.post("/<int:assessment_id>/attempts")
 def new_attempt(assessment_id: int) -> ResponseReturnValue:
     req = _open(assessment_id, change=True)
+    from_previous = request.form.get("depart") == "precedente"
     with db.transaction() as session:
-        draft = submissions.start_new_attempt(session, req.assessment, _me(req))
+        draft = submissions.start_new_attempt(
+            session, req.assessment, _me(req), from_previous=from_previous
+        )
+    start = "repart du texte de la précédente" if from_previous else "commence vide"
     flash(
-        f"Tentative n° {draft.attempt} ouverte : votre travail précédent est conservé.", "success"
+        f"Tentative n° {draft.attempt} ouverte ({start}) : votre travail précédent est conservé.",
+        "success",
     )
     return _back(req, "#remise")
 
