@@ -64,6 +64,11 @@ class Settings:
     # How long a worker holds a delivery it took; a worker killed mid-delivery leaves it to
     # others after this. Keep it above the slowest delivery (timeouts of a bisected batch).
     outbox_lease_s: float = 120.0
+    # Retries of a failed delivery: the delay doubles from the first up to the max (jittered
+    # down to half), and a delivery is given up (dead) only after failing for give_up_h hours.
+    outbox_retry_first_s: float = 5.0
+    outbox_retry_max_s: float = 1800.0
+    outbox_retry_give_up_h: float = 72.0
     cdc_xsd_version: str = "1.1.2"
     # The built-in demo platform (`ltiservice demo` sets it): anyone may log in as its cast.
     demo_enabled: bool = False
@@ -187,6 +192,12 @@ def validate_settings(settings: Settings) -> None:
         raise ConfigError(f"{ENV_PREFIX}SESSION_LIFETIME_S: between 60 s and 7 days")
     if not 16 <= settings.max_body_kb <= 16384:
         raise ConfigError(f"{ENV_PREFIX}MAX_BODY_KB: between 16 and 16384")
+    if settings.outbox_retry_first_s <= 0:
+        raise ConfigError(f"{ENV_PREFIX}OUTBOX_RETRY_FIRST_S: must be positive")
+    if settings.outbox_retry_max_s < settings.outbox_retry_first_s:
+        raise ConfigError(f"{ENV_PREFIX}OUTBOX_RETRY_MAX_S: must be at least OUTBOX_RETRY_FIRST_S")
+    if settings.outbox_retry_give_up_h <= 0:
+        raise ConfigError(f"{ENV_PREFIX}OUTBOX_RETRY_GIVE_UP_H: must be positive (hours)")
     if settings.max_upload_mb <= 0:
         raise ConfigError(f"{ENV_PREFIX}MAX_UPLOAD_MB: must be positive")
     if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

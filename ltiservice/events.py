@@ -36,7 +36,11 @@ log = logging.getLogger(__name__)
 
 
 def _report(
-    db: Session, organisation_id: int, event: str, build: Callable[[], list[Statement]]
+    db: Session,
+    organisation_id: int,
+    event: str,
+    build: Callable[[], list[Statement]],
+    person_id: int | None,
 ) -> None:
     """Queue the event's statements for every active LRS of the organisation.
 
@@ -51,7 +55,7 @@ def _report(
     except (ValueError, LookupError):
         log.exception("xAPI statements of %s not built (organisation %s)", event, organisation_id)
         return
-    queue_statements(db, organisation_id, statements, destinations)
+    queue_statements(db, organisation_id, statements, destinations, fact=event, person_id=person_id)
 
 
 def launched(db: Session, context: LaunchContext, assessment: Assessment) -> None:
@@ -60,8 +64,9 @@ def launched(db: Session, context: LaunchContext, assessment: Assessment) -> Non
     _report(
         db,
         assessment.organisation_id,
-        "launch",
+        f"launch:{context.launch_id}",
         lambda: statements_for_launch(db, context, assessment),
+        context.person_id,
     )
 
 
@@ -79,8 +84,9 @@ def submission_submitted(db: Session, submission: Submission) -> None:
     _report(
         db,
         submission.assessment.organisation_id,
-        f"submission {submission.id}",
+        f"submission:{submission.id}",
         lambda: statements_for_submission(db, submission),
+        submission.person_id,
     )
 
 
@@ -90,8 +96,9 @@ def evaluation_signed(db: Session, evaluation: Evaluation) -> None:
     _report(
         db,
         evaluation.submission.assessment.organisation_id,
-        f"evaluation {evaluation.id}",
+        f"evaluation:{evaluation.id}",
         lambda: statements_for_evaluation(db, evaluation),
+        evaluation.submission.person_id,
     )
 
 
@@ -118,6 +125,7 @@ def decision_signed(
     _report(
         db,
         decision.organisation_id,
-        f"decision {decision.id}",
+        f"decision:{decision.id}",
         lambda: statements_for_decision(db, decision, ledger_entry, award),
+        decision.person_id,
     )

@@ -65,6 +65,8 @@ def queue_score(
         destination=f"platform:{assessment.platform_id}",
         dedupe_key=f"ags:{assessment.id}:{person.id}:{event_key}",
         payload={"assessment_id": assessment.id, "person_id": person.id, "score": score},
+        person_id=person.id,
+        fact=f"{event_key}",
     )
 
 

@@ -144,7 +144,9 @@ def replay(since: datetime, destination_id: int) -> None:
 
     Statements are rebuilt from submissions, signed evaluations, decisions, the ledger and the
     awards; their ids are deterministic, so what the LRS already holds is not stored twice and
-    what is already queued for it is skipped. The worker then delivers them.
+    what is already queued for it is skipped; so is a fact the destination already received
+    (or that an erasure dropped), even if its statements would now carry another actor. The
+    worker then delivers them.
     """
     session = db.session()
     try:
@@ -167,7 +169,12 @@ def replay(since: datetime, destination_id: int) -> None:
                 ) from exc
             built += len(statements)
             queued += queue_statements(
-                session, destination.organisation_id, statements, [destination]
+                session,
+                destination.organisation_id,
+                statements,
+                [destination],
+                fact=item.fact,
+                person_id=item.person_id,
             )
             if n % REPLAY_COMMIT_EVERY == 0:
                 session.commit()

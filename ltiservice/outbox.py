@@ -5,6 +5,14 @@ Nothing is sent from inside a web request. `enqueue` adds a row in the caller's 
 take the same row), hands each to the deliverer registered for its kind, and records the
 outcome: delivered, retried later with exponential backoff, or dead (visible to admins).
 
+When to retry and when to give up is a `RetrySchedule` (settings ``outbox_retry_*``): the
+delay doubles from ``first_delay_s`` up to ``max_delay_s`` (jittered), and a delivery dies only
+once it has been failing for ``give_up_after_s`` since its first failure (72 h by default: a
+destination down for a weekend loses nothing). While a destination fails, each run logs one
+warning per destination and `failing_destinations` feeds the administrators' alert. Every
+moment is read from the ``clock`` passed to `run_once`, so tests simulate days of outage
+without sleeping.
+
 Kinds whose destination takes many messages per request (xAPI statements to an LRS) register a
 `BatchDelivery` instead of a per-message `Deliverer`: `run_once` then claims up to `size` due
 messages of ONE destination at a time (same atomic claim) and applies the `BatchOutcome` the
@@ -28,10 +36,53 @@ from ltiservice.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 12
 BASE_DELAY_S = 5.0
-MAX_DELAY_S = 3600.0
+MAX_DELAY_S = 1800.0  # once the delay reaches it: a try every 15 to 30 minutes
+GIVE_UP_AFTER_S = 72 * 3600.0
 CLAIM_LEASE_S = 120.0
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands timezone-aware columns back naive; every stored moment is UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class RetrySchedule:
+    """When a failed delivery is tried again, and when it is given up (dead)."""
+
+    first_delay_s: float = BASE_DELAY_S
+    max_delay_s: float = MAX_DELAY_S
+    give_up_after_s: float = GIVE_UP_AFTER_S
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> RetrySchedule:
+        """The schedule of ``Settings.outbox_retry_first_s / _max_s / _give_up_h``."""
+        return cls(
+            float(settings.outbox_retry_first_s),
+            float(settings.outbox_retry_max_s),
+            float(settings.outbox_retry_give_up_h) * 3600.0,
+        )
+
+    def exhausted(self, failing_since: datetime | None, now: datetime) -> bool:
+        """Whether a delivery failing since ``failing_since`` (None: first failure now) has
+        failed long enough to die."""
+        if failing_since is None:
+            return self.give_up_after_s <= 0
+        return (now - _aware(failing_since)).total_seconds() >= self.give_up_after_s
+
+    def give_up_reason(self, reason: str, attempts: int) -> str:
+        hours = self.give_up_after_s / 3600
+        return f"{reason} (abandonné après {attempts} essais sur {hours:g} h)"
+
+
+DEFAULT_SCHEDULE = RetrySchedule()
 
 
 class RetryableDeliveryError(Exception):
@@ -100,8 +151,15 @@ def enqueue(
     destination: str,
     dedupe_key: str,
     payload: dict[str, Any],
+    person_id: int | None = None,
+    agent_id: int | None = None,
+    fact: str | None = None,
 ) -> OutboxMessage | None:
-    """Add a delivery to the caller's transaction; a known dedupe key adds nothing."""
+    """Add a delivery to the caller's transaction; a known dedupe key adds nothing.
+
+    ``person_id`` is whom the delivery is about, ``agent_id`` another person it names and
+    ``fact`` the stored fact it reports: erasure and replays find rows by these.
+    """
     existing = db.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
     if existing is not None:
         return None
@@ -111,18 +169,36 @@ def enqueue(
         destination=destination,
         dedupe_key=dedupe_key,
         payload=payload,
+        person_id=person_id,
+        agent_id=agent_id,
+        fact=fact,
     )
     db.add(message)
     return message
 
 
+def has_fact(db: Session, fact: str, destination: str) -> bool:
+    """Whether the destination already has a delivery (of any status) reporting this fact."""
+    found = db.scalar(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.fact == fact, OutboxMessage.destination == destination)
+        .limit(1)
+    )
+    return found is not None
+
+
 def backoff_s(
-    attempts: int, retry_after_s: float | None = None, jitter: Callable[[], float] = random.random
+    attempts: int,
+    retry_after_s: float | None = None,
+    jitter: Callable[[], float] = random.random,
+    schedule: RetrySchedule = DEFAULT_SCHEDULE,
 ) -> float:
-    """Exponential backoff with jitter, at least what the destination asked for."""
-    delay = min(MAX_DELAY_S, BASE_DELAY_S * (2 ** max(0, attempts - 1)))
+    """Exponential backoff with jitter and a cap, at least what the destination asked for
+    (itself capped: a Retry-After of a week must not outlast the give-up window)."""
+    exponent = min(max(0, attempts - 1), 64)
+    delay = min(schedule.max_delay_s, schedule.first_delay_s * (2**exponent))
     delay = delay * (0.5 + jitter() / 2)
-    return max(delay, retry_after_s or 0.0)
+    return max(delay, min(retry_after_s or 0.0, schedule.max_delay_s))
 
 
 def _claim(
@@ -131,8 +207,9 @@ def _claim(
     kinds: tuple[str, ...] | None,
     *conditions: ColumnElement[bool],
     lease_s: float = CLAIM_LEASE_S,
+    now: datetime | None = None,
 ) -> list[OutboxMessage]:
-    now = datetime.now(UTC)
+    now = now or utcnow()
     due = (
         select(OutboxMessage.id)
         .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
@@ -171,36 +248,58 @@ def _claim(
     )
 
 
+@dataclass
+class _Run:
+    """What one `run_once` pass needs everywhere: its moment, its schedule, its outcomes."""
+
+    now: datetime
+    schedule: RetrySchedule
+    lease_s: float
+    outcomes: list[str] = field(default_factory=list)
+    failing: dict[str, str] = field(default_factory=dict)  # destination -> last reason
+
+    def retried(self, destination: str, reason: str) -> str:
+        self.failing[destination] = reason
+        return "retried"
+
+
 def run_once(
     factory: sessionmaker[Session],
     deliverers: Registry,
     batch: int = 50,
     kinds: tuple[str, ...] | None = None,
     lease_s: float = CLAIM_LEASE_S,
+    schedule: RetrySchedule = DEFAULT_SCHEDULE,
+    clock: Clock = utcnow,
 ) -> RunReport:
     """Deliver every due message once; returns what happened.
 
     Per-message kinds: up to ``batch`` messages. Batch kinds: one batch (up to its ``size``)
-    per destination with due messages.
+    per destination with due messages. ``clock`` gives the pass its moment (due rows, leases,
+    next attempts, the give-up window).
     """
-    outcomes: list[str] = []
+    run = _Run(clock(), schedule, lease_s)
     batched = {k: d for k, d in deliverers.items() if isinstance(d, BatchDelivery)}
     with factory() as db:
         # Kinds with no deliverer at all stay on this path, which dead-letters them.
         not_batched = OutboxMessage.kind.not_in(tuple(batched)) if batched else None
         conditions = () if not_batched is None else (not_batched,)
-        for message in _claim(db, batch, kinds, *conditions, lease_s=lease_s):
-            outcomes.append(_deliver_one(db, message, deliverers))
+        for message in _claim(db, batch, kinds, *conditions, lease_s=lease_s, now=run.now):
+            run.outcomes.append(_deliver_one(db, message, deliverers, run))
         for kind, delivery in batched.items():
             if kinds and kind not in kinds:
                 continue
-            for destination in _due_destinations(db, kind):
-                outcomes += _deliver_batch(db, kind, destination, delivery, lease_s)
+            for destination in _due_destinations(db, kind, run.now):
+                run.outcomes += _deliver_batch(db, kind, destination, delivery, run)
+    for destination, reason in sorted(run.failing.items()):
+        log.warning(
+            "outbox destination %s failing, deliveries kept for retry: %s", destination, reason
+        )
+    outcomes = run.outcomes
     return RunReport(outcomes.count("delivered"), outcomes.count("retried"), outcomes.count("dead"))
 
 
-def _due_destinations(db: Session, kind: str) -> list[str]:
-    now = datetime.now(UTC)
+def _due_destinations(db: Session, kind: str, now: datetime) -> list[str]:
     return list(
         db.scalars(
             select(OutboxMessage.destination)
@@ -216,14 +315,21 @@ def _due_destinations(db: Session, kind: str) -> list[str]:
 
 
 def _deliver_batch(
-    db: Session, kind: str, destination: str, delivery: BatchDelivery, lease_s: float
+    db: Session, kind: str, destination: str, delivery: BatchDelivery, run: _Run
 ) -> list[str]:
     messages = _claim(
-        db, delivery.size, (kind,), OutboxMessage.destination == destination, lease_s=lease_s
+        db,
+        delivery.size,
+        (kind,),
+        OutboxMessage.destination == destination,
+        lease_s=run.lease_s,
+        now=run.now,
     )
     if not messages:
         return []
-    attempts = {m.id: m.attempts for m in messages}  # read before the deliverer's session use
+    # Read before the deliverer's session use.
+    attempts = {m.id: m.attempts for m in messages}
+    failing_since = {m.id: m.failing_since for m in messages}
     try:
         outcome = delivery.deliver(db, messages)
     except Exception as exc:  # a bug in one deliverer must not stop the worker's other kinds
@@ -236,28 +342,41 @@ def _deliver_batch(
         db.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(delivered))
-            .values(status="delivered", last_error=None, delivered_at=datetime.now(UTC))
+            .values(status="delivered", last_error=None, delivered_at=run.now)
         )
         db.commit()
-    others = [_apply(db, i, n, outcome) for i, n in attempts.items() if i not in outcome.delivered]
+    others = [
+        _apply(db, i, n, failing_since[i], destination, outcome, run)
+        for i, n in attempts.items()
+        if i not in outcome.delivered
+    ]
     return ["delivered"] * len(delivered) + others
 
 
-def _apply(db: Session, message_id: int, attempts: int, outcome: BatchOutcome) -> str:
+def _apply(
+    db: Session,
+    message_id: int,
+    attempts: int,
+    failing_since: datetime | None,
+    destination: str,
+    outcome: BatchOutcome,
+    run: _Run,
+) -> str:
     if message_id in outcome.dead:
-        _mark_id(db, message_id, "dead", outcome.dead[message_id])
+        _mark_id(db, message_id, "dead", outcome.dead[message_id], now=run.now)
         return "dead"
     reason = outcome.retry.get(message_id, "aucune réponse pour ce message")
-    if attempts >= MAX_ATTEMPTS and not outcome.hold:
-        _mark_id(db, message_id, "dead", f"{reason} (after {attempts} attempts)")
+    if run.schedule.exhausted(failing_since, run.now) and not outcome.hold:
+        _mark_id(db, message_id, "dead", run.schedule.give_up_reason(reason, attempts), now=run.now)
+        log.warning("outbox %s to %s dead: %s", message_id, destination, reason)
         return "dead"
-    retry_after = min(outcome.retry_after_s, MAX_DELAY_S) if outcome.retry_after_s else None
-    delay = backoff_s(min(attempts, MAX_ATTEMPTS), retry_after)
-    _mark_id(db, message_id, "pending", reason, datetime.now(UTC) + timedelta(seconds=delay))
-    return "retried"
+    delay = backoff_s(attempts, outcome.retry_after_s, schedule=run.schedule)
+    next_at = run.now + timedelta(seconds=delay)
+    _mark_id(db, message_id, "pending", reason, next_at, now=run.now)
+    return run.retried(destination, reason)
 
 
-def _deliver_one(db: Session, message: OutboxMessage, deliverers: Registry) -> str:
+def _deliver_one(db: Session, message: OutboxMessage, deliverers: Registry, run: _Run) -> str:
     deliverer = deliverers.get(message.kind)
     try:
         if deliverer is None or isinstance(deliverer, BatchDelivery):
@@ -265,18 +384,23 @@ def _deliver_one(db: Session, message: OutboxMessage, deliverers: Registry) -> s
         deliverer(db, message)
     except RetryableDeliveryError as exc:
         db.rollback()
-        if message.attempts >= MAX_ATTEMPTS:
-            _mark(db, message, "dead", f"{exc} (after {message.attempts} attempts)")
+        if run.schedule.exhausted(message.failing_since, run.now):
+            reason = run.schedule.give_up_reason(str(exc), message.attempts)
+            _mark(db, message, "dead", reason, now=run.now)
+            log.warning(
+                "outbox %s #%s to %s dead: %s", message.kind, message.id, message.destination, exc
+            )
             return "dead"
-        delay = backoff_s(message.attempts, exc.retry_after_s)
-        _mark(db, message, "pending", str(exc), datetime.now(UTC) + timedelta(seconds=delay))
-        return "retried"
+        delay = backoff_s(message.attempts, exc.retry_after_s, schedule=run.schedule)
+        next_at = run.now + timedelta(seconds=delay)
+        _mark(db, message, "pending", str(exc), next_at, now=run.now)
+        return run.retried(message.destination, str(exc))
     except PermanentDeliveryError as exc:
         db.rollback()
-        _mark(db, message, "dead", str(exc))
+        _mark(db, message, "dead", str(exc), now=run.now)
         log.warning("outbox %s #%s dead: %s", message.kind, message.id, exc)
         return "dead"
-    _mark(db, message, "delivered", None)
+    _mark(db, message, "delivered", None, now=run.now)
     return "delivered"
 
 
@@ -286,8 +410,10 @@ def _mark(
     status: str,
     error: str | None,
     next_attempt_at: datetime | None = None,
+    *,
+    now: datetime,
 ) -> None:
-    _mark_id(db, message.id, status, error, next_attempt_at)
+    _mark_id(db, message.id, status, error, next_attempt_at, now=now)
 
 
 def _mark_id(
@@ -296,10 +422,15 @@ def _mark_id(
     status: str,
     error: str | None,
     next_attempt_at: datetime | None = None,
+    *,
+    now: datetime,
 ) -> None:
     values: dict[str, Any] = {"status": status, "last_error": error}
     if status == "delivered":
-        values["delivered_at"] = datetime.now(UTC)
+        values["delivered_at"] = now
+        values["failing_since"] = None
+    elif status == "pending":  # the give-up window starts at the first failure
+        values["failing_since"] = func.coalesce(OutboxMessage.failing_since, now)
     if next_attempt_at is not None:
         values["next_attempt_at"] = next_attempt_at
     db.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
@@ -316,7 +447,9 @@ def retry_dead(
     if organisation_id is not None:
         query = query.where(OutboxMessage.organisation_id == organisation_id)
     result = db.execute(
-        query.values(status="pending", attempts=0, next_attempt_at=datetime.now(UTC))
+        query.values(
+            status="pending", attempts=0, failing_since=None, next_attempt_at=datetime.now(UTC)
+        )
     )
     db.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -342,6 +475,44 @@ def dead_letters(db: Session, organisation_id: int, limit: int = 100) -> list[Ou
     )
 
 
+@dataclass(frozen=True)
+class FailingDestination:
+    """A destination whose deliveries are being retried: the administrators' alert."""
+
+    kind: str
+    destination: str
+    waiting: int
+    since: datetime
+    last_error: str
+
+
+def failing_destinations(
+    db: Session, organisation_id: int | None = None
+) -> list[FailingDestination]:
+    """Destinations with deliveries pending after a failure, oldest failure first."""
+    query = (
+        select(
+            OutboxMessage.kind,
+            OutboxMessage.destination,
+            func.count(),
+            func.min(OutboxMessage.failing_since),
+            func.max(OutboxMessage.id),
+        )
+        .where(OutboxMessage.status == "pending", OutboxMessage.failing_since.is_not(None))
+        .group_by(OutboxMessage.kind, OutboxMessage.destination)
+    )
+    if organisation_id is not None:
+        query = query.where(OutboxMessage.organisation_id == organisation_id)
+    found = []
+    for kind, destination, waiting, since, newest in db.execute(query).all():
+        assert since is not None  # filtered on failing_since IS NOT NULL
+        error = db.scalar(select(OutboxMessage.last_error).where(OutboxMessage.id == newest))
+        found.append(
+            FailingDestination(kind, destination, int(waiting), _aware(since), error or "")
+        )
+    return sorted(found, key=lambda f: (f.since, f.destination))
+
+
 class BackgroundWorker:
     """The embedded default's worker: a daemon thread polling the outbox."""
 
@@ -351,11 +522,13 @@ class BackgroundWorker:
         deliverers: Registry,
         interval_s: float = 2.0,
         lease_s: float = CLAIM_LEASE_S,
+        schedule: RetrySchedule = DEFAULT_SCHEDULE,
     ) -> None:
         self._factory = factory
         self._deliverers = deliverers
         self._interval_s = interval_s
         self._lease_s = lease_s
+        self._schedule = schedule
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="outbox", daemon=True)
 
@@ -369,7 +542,12 @@ class BackgroundWorker:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                report = run_once(self._factory, self._deliverers, lease_s=self._lease_s)
+                report = run_once(
+                    self._factory,
+                    self._deliverers,
+                    lease_s=self._lease_s,
+                    schedule=self._schedule,
+                )
             except Exception:  # the loop must survive a database outage
                 log.exception("outbox run failed; retrying")
                 report = RunReport()

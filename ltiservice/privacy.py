@@ -12,7 +12,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ltiservice.assessments import files
@@ -139,8 +139,14 @@ def export_person(db: Session, person: Person) -> dict[str, Any]:
 
 
 def erase_person(db: Session, person: Person, upload_dir: str) -> dict[str, int]:
-    """Erase the person's personal data, keeping anonymised certifier records. Commits."""
-    counts = {"files": 0, "submissions": 0, "remarks": 0, "pending_deliveries": 0}
+    """Erase the person's personal data, keeping anonymised certifier records. Commits.
+
+    Deliveries follow the rule of ``docs/privacy.md``: those about the person not yet sent are
+    dropped (status ``dropped``, kept as a record without the identifier); those already sent
+    keep only their statement id; other people's deliveries that name the person (as
+    evaluator or voiding signer) stay queued, under the person's new pseudonym.
+    """
+    counts = {"files": 0, "submissions": 0, "remarks": 0}
     submissions = db.scalars(select(Submission).where(Submission.person_id == person.id)).all()
     for submission in submissions:
         submission.text = ""
@@ -160,22 +166,68 @@ def erase_person(db: Session, person: Person, upload_dir: str) -> dict[str, int]
         # Decisions are otherwise immutable; erasure is the one lawful exception.
         decision.remarks = {}
         decision.comment = ""
-    # Deliveries not yet sent would carry the old identifier to the LMS or an LRS.
-    pending = db.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.status == "pending",
-            or_(
-                OutboxMessage.payload["person_id"].as_integer() == person.id,
-                OutboxMessage.dedupe_key.like(f"%:{person.id}:%"),
-            ),
-        )
-    )
-    counts["pending_deliveries"] = int(pending.rowcount or 0)  # type: ignore[attr-defined]
-    person.sub = f"efface-{secrets.token_hex(12)}"
+    pseudonym = f"efface-{secrets.token_hex(12)}"
+    counts.update(_erase_deliveries(db, person, pseudonym))
+    person.sub = pseudonym
     person.name = None
     person.email = None
     db.commit()
     return counts
+
+
+ERASED_DELIVERY = "effacement RGPD : non envoyé (voir docs/privacy.md)"
+
+
+def _erase_deliveries(db: Session, person: Person, pseudonym: str) -> dict[str, int]:
+    """Apply the erasure rule to the outbox rows about or naming ``person``."""
+    counts = {"pending_deliveries": 0, "sent_deliveries": 0, "renamed_deliveries": 0}
+    issuer = person.platform.issuer
+    about = db.scalars(
+        select(OutboxMessage).where(OutboxMessage.person_id == person.id).with_for_update()
+    )
+    for message in about:
+        if message.status == "delivered":
+            counts["sent_deliveries"] += 1
+        else:
+            # Not sent yet (pending, or dead and retriable): never sent now. The row stays as
+            # the record of what was dropped, and keeps a replay from re-sending the fact.
+            message.status = "dropped"
+            message.last_error = ERASED_DELIVERY
+            counts["pending_deliveries"] += 1
+        message.payload = _without_identity(message.payload)
+    naming = db.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.agent_id == person.id, OutboxMessage.person_id != person.id)
+        .with_for_update()
+    )
+    for message in naming:
+        message.payload = _renamed(message.payload, issuer, person.sub, pseudonym)
+        counts["renamed_deliveries"] += 1
+    db.flush()
+    return counts
+
+
+def _without_identity(payload: dict[str, Any]) -> dict[str, Any]:
+    """What a delivery about an erased person keeps: the ids needed to recognise it."""
+    kept: dict[str, Any] = {"erased": True}
+    for key in ("id", "assessment_id"):
+        if key in payload:
+            kept[key] = payload[key]
+    score = payload.get("score")
+    if isinstance(score, dict) and "timestamp" in score:
+        kept["score"] = {"timestamp": score["timestamp"]}  # the next score's lower bound
+    return kept
+
+
+def _renamed(payload: Any, issuer: str, sub: str, pseudonym: str) -> Any:
+    """The payload with the person's account (issuer + sub) renamed to the pseudonym."""
+    if isinstance(payload, list):
+        return [_renamed(item, issuer, sub, pseudonym) for item in payload]
+    if not isinstance(payload, dict):
+        return payload
+    if payload.get("homePage") == issuer and payload.get("name") == sub:
+        return {**payload, "name": pseudonym}
+    return {key: _renamed(value, issuer, sub, pseudonym) for key, value in payload.items()}
 
 
 def purge_expired_files(db: Session, upload_dir: str, retention_days: int) -> int:

@@ -81,7 +81,10 @@ def erase(platform_id: int, sub: str, yes: bool) -> None:
     click.echo(
         f"Effacé : identifiant, nom et courriel ; {counts['submissions']} travaux (textes), "
         f"{counts['files']} fichier(s), {counts['remarks']} lecture(s) d'évaluateurs "
-        f"(remarques), {counts['pending_deliveries']} envoi(s) en attente."
+        f"(remarques) ; {counts['pending_deliveries']} envoi(s) non encore faits abandonnés "
+        f"(et consignés), {counts['sent_deliveries']} envoi(s) déjà faits réduits à leur "
+        f"identifiant, {counts['renamed_deliveries']} envoi(s) d'autres personnes qui la "
+        "nommaient passés sous pseudonyme."
     )
 
 

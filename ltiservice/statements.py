@@ -296,6 +296,19 @@ class HistoryItem:
     at: datetime
     row: Any
 
+    @property
+    def fact(self) -> str:
+        """The fact key its event queued the statements under (``submission:12``…)."""
+        return f"{type(self.row).__name__.lower()}:{self.row.id}"
+
+    @property
+    def person_id(self) -> int:
+        """The learner the fact is about."""
+        row = self.row
+        if isinstance(row, Evaluation):
+            return int(row.submission.person_id)
+        return int(row.person_id)
+
 
 def history(db: Session, organisation_id: int, since: datetime) -> list[HistoryItem]:
     """The organisation's reportable facts since ``since``, oldest first.

@@ -26,6 +26,7 @@ def worker(once: bool, interval: float, batch: int) -> None:
     factory = app.extensions["db_sessionmaker"]
     registry = deliverers(app)
     lease_s = app.config["SETTINGS"].outbox_lease_s
+    schedule = outbox.RetrySchedule.from_settings(app.config["SETTINGS"])
     stopping = False
 
     def _stop(*_args: object) -> None:
@@ -35,7 +36,7 @@ def worker(once: bool, interval: float, batch: int) -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     while not stopping:
-        report = outbox.run_once(factory, registry, batch=batch, lease_s=lease_s)
+        report = outbox.run_once(factory, registry, batch=batch, lease_s=lease_s, schedule=schedule)
         if report.handled:
             click.echo(
                 f"livrés {report.delivered}, à réessayer {report.retried}, "
@@ -54,7 +55,7 @@ outbox_cli = AppGroup("outbox", help="Envois en attente vers les LMS et les LRS.
 def status() -> None:
     """Counts per state."""
     counts = outbox.counts(db.session())
-    for state in ("pending", "delivered", "dead"):
+    for state in ("pending", "delivered", "dead", "dropped"):
         click.echo(f"{state:10} {counts.get(state, 0)}")
 
 

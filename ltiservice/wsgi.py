@@ -5,7 +5,7 @@ production set `outbox_thread = false` and run `ltiservice worker` processes ins
 """
 
 from ltiservice import create_app
-from ltiservice.outbox import BackgroundWorker
+from ltiservice.outbox import BackgroundWorker, RetrySchedule
 from ltiservice.passback import deliverers
 
 app = create_app()
@@ -15,4 +15,5 @@ if app.config["SETTINGS"].outbox_thread:
         app.extensions["db_sessionmaker"],
         deliverers(app),
         lease_s=app.config["SETTINGS"].outbox_lease_s,
+        schedule=RetrySchedule.from_settings(app.config["SETTINGS"]),
     ).start()

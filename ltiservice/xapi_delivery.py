@@ -22,11 +22,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ltiservice import outbox
 from ltiservice.lrs import SecretError, decrypt_secret, outbox_destination
-from ltiservice.models import LrsDestination, OutboxMessage
+from ltiservice.models import LrsDestination, OutboxMessage, Person, Platform
 from ltiservice.net.outbound import OutboundPolicy, OutboundSession, build_session, service_policy
 from xapi.client import AuthError, LrsClient
 
@@ -47,25 +48,67 @@ def queue_statements(
     organisation_id: int,
     statements: Sequence[dict[str, Any]],
     destinations: Sequence[LrsDestination],
+    *,
+    fact: str | None = None,
+    person_id: int | None = None,
 ) -> int:
     """Queue each statement for each destination in the caller's transaction.
 
-    Returns how many messages were added (a statement already queued for a destination is
-    skipped: its id is deterministic).
+    ``fact`` names the stored fact the statements report (``submission:12``…) and
+    ``person_id`` whom it is about; each row also records the other person a statement names
+    (evaluator, voiding signer), found by their exact account. Returns how many messages were
+    added: a statement already queued for a destination is skipped (its id is deterministic),
+    and so is a fact the destination already has a row for (its statements may carry other
+    ids since, e.g. after an erasure renamed the actor).
     """
+    agents = _Agents(db)
     added = 0
     for destination in destinations:
+        where = outbox_destination(destination.id)
+        if fact is not None and outbox.has_fact(db, fact, where):
+            continue
         for statement in statements:
             message = outbox.enqueue(
                 db,
                 organisation_id=organisation_id,
                 kind=XAPI_STATEMENT,
-                destination=outbox_destination(destination.id),
+                destination=where,
                 dedupe_key=dedupe_key(destination.id, statement["id"]),
                 payload=statement,
+                person_id=person_id,
+                agent_id=agents.other_than(statement, person_id),
+                fact=fact,
             )
             added += message is not None
     return added
+
+
+class _Agents:
+    """The persons a statement names, looked up by their account (platform issuer + sub)."""
+
+    def __init__(self, db: Session) -> None:
+        self._db = db
+        self._known: dict[tuple[str, str], int | None] = {}
+
+    def _find(self, account: Any) -> int | None:
+        if not isinstance(account, dict):
+            return None
+        key = (str(account.get("homePage")), str(account.get("name")))
+        if key not in self._known:
+            self._known[key] = self._db.scalar(
+                select(Person.id)
+                .join(Platform, Platform.id == Person.platform_id)
+                .where(Platform.issuer == key[0], Person.sub == key[1])
+            )
+        return self._known[key]
+
+    def other_than(self, statement: dict[str, Any], person_id: int | None) -> int | None:
+        instructor = (statement.get("context") or {}).get("instructor") or {}
+        for agent in (statement.get("actor") or {}, instructor):
+            found = self._find(agent.get("account"))
+            if found is not None and found != person_id:
+                return found
+        return None
 
 
 class _Clients:

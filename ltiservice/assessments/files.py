@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from ltiservice.assessments.limits import too_big_message
 from ltiservice.errors import ServiceError
 
 CHUNK = 64 * 1024
@@ -170,19 +171,12 @@ def _copy(stream: IO[bytes], handle: int, filename: str, max_bytes: int) -> tupl
         while chunk := stream.read(CHUNK):
             size += len(chunk)
             if size > max_bytes:
-                raise FileRefusedError(
-                    f"« {filename} » : le fichier dépasse la taille maximale de "
-                    f"{_megabytes(max_bytes)}."
-                )
+                raise FileRefusedError(too_big_message(filename, max_bytes / (1024 * 1024)))
             digest.update(chunk)
             out.write(chunk)
         out.flush()
         os.fsync(out.fileno())
     return size, digest.hexdigest()
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):g} Mo".replace(".", ",")
 
 
 def _content_matches(path: str, extension: str) -> bool:

@@ -49,6 +49,9 @@ class PlacementChoice:
     score_maximum: float
 
 
+MAX_FILE_MB = 200  # when no service limit is given (the service passes `max_upload_mb`)
+
+
 class PlacementSchema(Schema):
     """The picker form: certification ▸ block ▸ case ▸ submission rules."""
 
@@ -61,13 +64,19 @@ class PlacementSchema(Schema):
     allowed_extensions = fields.List(
         fields.String(validate=validate.OneOf(list(FILE_TYPES))), load_default=list
     )
-    max_file_mb = fields.Integer(load_default=10, validate=validate.Range(min=1, max=200))
+    max_file_mb = fields.Integer(load_default=10, validate=validate.Range(min=1))
     max_attempts = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10))
     score_maximum = fields.Float(load_default=100.0, validate=validate.Range(min=1, max=1000))
 
-    def __init__(self, plugins: dict[str, CertificationPlugin], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        plugins: dict[str, CertificationPlugin],
+        max_file_mb: int = MAX_FILE_MB,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self._plugins = plugins
+        self._max_file_mb = max_file_mb
 
     @validates_schema
     def _check(self, data: dict[str, Any], **_: Any) -> None:
@@ -88,6 +97,12 @@ class PlacementSchema(Schema):
                 raise ValidationError("Date limite illisible.", "deadline") from exc
         if not data["allowed_extensions"]:
             raise ValidationError("Autorisez au moins un type de fichier.", "allowed_extensions")
+        if data["max_file_mb"] > self._max_file_mb:
+            raise ValidationError(
+                f"La taille maximale par fichier ne peut pas dépasser {self._max_file_mb} Mo : "
+                "c'est la limite des envois sur ce service.",
+                "max_file_mb",
+            )
 
     @post_load
     def _build(self, data: dict[str, Any], **_: Any) -> PlacementChoice:
@@ -118,11 +133,14 @@ class PlacementSchema(Schema):
 
 
 def parse_placement(
-    form: dict[str, Any], plugins: dict[str, CertificationPlugin]
+    form: dict[str, Any], plugins: dict[str, CertificationPlugin], max_file_mb: int = MAX_FILE_MB
 ) -> PlacementChoice:
-    """The trainer's form as a PlacementChoice, or a 400 listing what to fix (in French)."""
+    """The trainer's form as a PlacementChoice, or a 400 listing what to fix (in French).
+
+    ``max_file_mb`` is the service's upload limit (`max_upload_mb`): no file limit above it.
+    """
     try:
-        return PlacementSchema(plugins).load(form)  # type: ignore[no-any-return]
+        return PlacementSchema(plugins, max_file_mb).load(form)  # type: ignore[no-any-return]
     except ValidationError as exc:
         messages = exc.normalized_messages()
         flat = [

@@ -26,6 +26,10 @@ def _plugins() -> dict[str, Any]:
     return current_app.extensions["plugins"]  # type: ignore[no-any-return]
 
 
+def _upload_limit_mb() -> int:
+    return int(current_app.config["SETTINGS"].max_upload_mb)
+
+
 def _form_data() -> dict[str, Any]:
     form: dict[str, Any] = request.form.to_dict()
     form["allowed_extensions"] = request.form.getlist("allowed_extensions")
@@ -48,6 +52,7 @@ def _page(
         in_use=in_use,
         plugins=_plugins(),
         file_types=FILE_TYPES,
+        max_file_mb=_upload_limit_mb(),
         error=error,
         values=values or {"allowed_extensions": [".pdf", ".docx", ".odt"]},
     ), status
@@ -66,7 +71,7 @@ def picker() -> Any:
     check_csrf(context, request.form.get("csrf_token"))
     form = _form_data()
     try:
-        choice = parse_placement(form, _plugins())
+        choice = parse_placement(form, _plugins(), _upload_limit_mb())
     except ServiceError as exc:
         return _page("placement/picker.html", context, exc, form, 400, in_use)
     assessment = create_assessment(db.session(), context, choice, _plugins())
@@ -116,7 +121,7 @@ def configure() -> Any:
     check_csrf(context, request.form.get("csrf_token"))
     form = _form_data()
     try:
-        choice = parse_placement(form, _plugins())
+        choice = parse_placement(form, _plugins(), _upload_limit_mb())
     except ServiceError as exc:
         return _page("placement/configure.html", context, exc, form, 400)
     body = deep_linking.launch_body(context.launch_id)

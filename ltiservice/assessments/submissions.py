@@ -23,7 +23,14 @@ from sqlalchemy.orm import Session
 from ltiservice import events
 from ltiservice.assessments import files
 from ltiservice.errors import ConflictError, NotFoundError, ServiceError
-from ltiservice.models import Assessment, Person, Submission, SubmissionFile
+from ltiservice.models import (
+    Assessment,
+    Decision,
+    LedgerEntry,
+    Person,
+    Submission,
+    SubmissionFile,
+)
 
 MAX_TEXT = 100_000
 
@@ -110,14 +117,90 @@ def latest_submission(db: Session, assessment: Assessment, person_id: int) -> Su
     )
 
 
-def can_start_new_attempt(db: Session, assessment: Assessment, person_id: int) -> bool:
-    latest = latest_submission(db, assessment, person_id)
-    return (
-        latest is not None
-        and latest.status != "draft"
-        and latest.attempt < assessment.max_attempts
-        and not deadline_passed(assessment)
+AWAITING_GRADING = ("submitted", "under_evaluation")
+
+
+@dataclass(frozen=True)
+class AttemptRights:
+    """Whether the learner may open a new attempt now, and if not, why (in French)."""
+
+    used: int  # attempts opened so far
+    maximum: int
+    reason: str | None = None  # None: a new attempt may be opened
+    code: str | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.reason is None
+
+    @property
+    def remaining(self) -> int:
+        return max(self.maximum - self.used, 0)
+
+
+def block_acquired(db: Session, assessment: Assessment, person_id: int) -> bool:
+    """Whether the learner holds this assessment's block (ledger, or the decision in force)."""
+    held = db.scalar(
+        select(LedgerEntry.id).where(
+            LedgerEntry.person_id == person_id,
+            LedgerEntry.certification_code == assessment.certification_code,
+            LedgerEntry.referential_version == assessment.referential_version,
+            LedgerEntry.block_code == assessment.block_code,
+        )
     )
+    if held is not None:
+        return True
+    superseded = select(Decision.supersedes_id).where(Decision.supersedes_id.is_not(None))
+    standing = db.scalar(
+        select(Decision.block_acquired)
+        .join(Submission, Decision.submission_id == Submission.id)
+        .where(
+            Submission.assessment_id == assessment.id,
+            Submission.person_id == person_id,
+            Decision.id.not_in(superseded),
+        )
+        .order_by(Decision.id.desc())
+        .limit(1)
+    )
+    return bool(standing)
+
+
+def attempt_rights(db: Session, assessment: Assessment, person_id: int) -> AttemptRights:
+    """A new attempt only after a handed-in one, while none awaits grading, the block is not
+    acquired, attempts remain and the deadline has not passed."""
+    attempts = attempts_of(db, assessment, person_id)
+    used = attempts[-1].attempt if attempts else 0
+    maximum = assessment.max_attempts
+
+    def refused(code: str, reason: str) -> AttemptRights:
+        return AttemptRights(used, maximum, reason, code)
+
+    if not attempts or attempts[-1].status == "draft":
+        return refused(
+            "attempt_open", "Une tentative est déjà ouverte : terminez-la et remettez-la."
+        )
+    waiting = [a.attempt for a in attempts if a.status in AWAITING_GRADING]
+    if waiting:
+        return refused(
+            "awaiting_grading",
+            f"Votre tentative n° {waiting[0]} attend son évaluation : une nouvelle tentative "
+            "ne sera possible qu'après la décision du jury, si le bloc n'est pas acquis.",
+        )
+    if block_acquired(db, assessment, person_id):
+        return refused(
+            "block_acquired", "Le bloc est acquis : aucune nouvelle tentative n'est nécessaire."
+        )
+    if used >= maximum:
+        return refused(
+            "no_attempt_left", f"Vous avez utilisé toutes les tentatives permises ({maximum})."
+        )
+    if deadline_passed(assessment):
+        return refused("deadline_passed", "La date limite est passée.")
+    return AttemptRights(used, maximum)
+
+
+def can_start_new_attempt(db: Session, assessment: Assessment, person_id: int) -> bool:
+    return attempt_rights(db, assessment, person_id).allowed
 
 
 def current_draft(db: Session, assessment: Assessment, person: Person) -> Submission:
@@ -198,9 +281,17 @@ def autosave(db: Session, submission: Submission, text: str) -> datetime:
 
 
 def add_files(
-    db: Session, submission: Submission, uploads: Sequence[Upload], *, upload_dir: str
+    db: Session,
+    submission: Submission,
+    uploads: Sequence[Upload],
+    *,
+    upload_dir: str,
+    max_file_mb: int | None = None,
 ) -> UploadReport:
     """Store each acceptable upload; each refused one gets a French reason naming it.
+
+    A file may weigh the assessment's limit, capped by ``max_file_mb`` (the service's
+    `max_upload_mb`: an older placement may have asked for more than the server accepts).
 
     A batch that would exceed the assessment's file count is refused whole: keeping the
     first few would be an arbitrary choice the learner did not make.
@@ -226,7 +317,9 @@ def add_files(
                 upload.stream,
                 name,
                 upload_dir=upload_dir,
-                max_bytes=assessment.max_file_mb * 1024 * 1024,
+                max_bytes=min(assessment.max_file_mb, max_file_mb or assessment.max_file_mb)
+                * 1024
+                * 1024,
                 allowed_extensions=assessment.allowed_extensions or (),
             )
         except (files.FileRefusedError, files.StorageFullError) as exc:
@@ -291,20 +384,27 @@ def submit(db: Session, submission: Submission) -> Submission:
     return submission
 
 
-def start_new_attempt(db: Session, assessment: Assessment, person: Person) -> Submission:
-    """A fresh draft after a submitted attempt, when the assessment allows another one."""
+def start_new_attempt(
+    db: Session, assessment: Assessment, person: Person, *, from_previous: bool = False
+) -> Submission:
+    """A new draft after a handed-in attempt, when `attempt_rights` allows one.
+
+    ``from_previous`` starts it with the previous attempt's text (the learner's choice; the
+    files are not copied: each attempt's files are its own)."""
     _check_deadline(assessment)
     latest = latest_submission(db, assessment, person.id)
     if latest is None:
         return _create_attempt(db, assessment, person, 1)
-    if latest.status == "draft":
-        return latest
-    if latest.attempt >= assessment.max_attempts:
-        raise ConflictError(
-            f"Vous avez utilisé toutes les tentatives permises ({assessment.max_attempts}).",
-            code="no_attempt_left",
-        )
-    return _create_attempt(db, assessment, person, latest.attempt + 1)
+    rights = attempt_rights(db, assessment, person.id)
+    if not rights.allowed:
+        if latest.status == "draft":
+            return latest
+        raise ConflictError(rights.reason or "", code=rights.code or "conflict")
+    draft = _create_attempt(db, assessment, person, latest.attempt + 1)
+    if from_previous and not draft.text:
+        draft.text = latest.text
+        db.flush()
+    return draft
 
 
 def receipt(submission: Submission) -> Receipt:

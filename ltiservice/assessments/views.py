@@ -23,10 +23,11 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ltiservice import db
-from ltiservice.assessments import access, display, files, path, results, submissions
-from ltiservice.errors import AuthorisationError, NotFoundError, ServiceError
+from ltiservice.assessments import access, display, files, limits, path, results, submissions
+from ltiservice.errors import AuthorisationError, NotFoundError, ServiceError, render_error
 from ltiservice.evaluations import ledger
 from ltiservice.grading.interface import CertificationPlugin
 from ltiservice.lti.context import LaunchContext, check_csrf, current_launch
@@ -58,8 +59,23 @@ def _launch_id() -> str | None:
     return request.values.get("launch")
 
 
-def _open(assessment_id: int, *, learner: bool = True, change: bool = False) -> Request:
-    context = current_launch(_launch_id())
+def _open(
+    assessment_id: int,
+    *,
+    learner: bool = True,
+    change: bool = False,
+    fields: dict[str, str] | None = None,
+) -> Request:
+    """The launch, its CSRF check and the assessment; ``fields`` stands in for a form the
+    request could not parse (a send over the size cap)."""
+    if fields is None:
+        launch_id, token = _launch_id(), None
+    else:
+        launch_id, token = (
+            request.args.get("launch") or fields.get("launch"),
+            fields.get("csrf_token"),
+        )
+    context = current_launch(launch_id)
     if learner and context.is_trainer:
         raise AuthorisationError(
             "Cette page est celle des apprenants : les formateurs suivent les travaux depuis "
@@ -67,7 +83,8 @@ def _open(assessment_id: int, *, learner: bool = True, change: bool = False) -> 
             code="learner_only",
         )
     if change:
-        token = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
+        if fields is None:
+            token = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
         check_csrf(context, token)
     session = db.session()
     assessment = access.assessment_for(session, context, assessment_id)
@@ -100,8 +117,12 @@ def _upload_dir() -> str:
 @bp.get("/<int:assessment_id>")
 def case_page(assessment_id: int) -> str:
     """The case, the criteria, the deadline, the submission form (or receipt, or results)."""
-    req = _open(assessment_id, learner=False)
+    return _case_page(_open(assessment_id, learner=False))
+
+
+def _case_page(req: Request, refused: tuple[str, ...] | None = None) -> str:
     assessment = req.assessment
+    settings = current_app.config["SETTINGS"]
     attempts = submissions.attempts_of(req.db, assessment, req.context.person_id)
     latest = attempts[-1] if attempts else None
     decided = results.decision_in_force(req.db, assessment, req.context.person_id)
@@ -118,9 +139,14 @@ def case_page(assessment_id: int) -> str:
         attempts=attempts,
         latest=latest,
         draft=latest if latest is not None and latest.status == "draft" else None,
-        can_retry=submissions.can_start_new_attempt(req.db, assessment, req.context.person_id),
+        rights=submissions.attempt_rights(req.db, assessment, req.context.person_id),
         decision=decided,
         preview=req.context.is_trainer,
+        file_limit_mb=limits.file_limit_mb(assessment, settings),
+        request_limit_mb=limits.request_limit_mb(settings),
+        too_big=limits.too_big_message("{name}", limits.file_limit_mb(assessment, settings)),
+        too_much=limits.too_much_message(limits.request_limit_mb(settings)),
+        refused=refused,
         **_formatters(),
     )
 
@@ -165,9 +191,15 @@ def _apply_form(req: Request, then: str | None) -> ResponseReturnValue:
         draft = submissions.current_draft(session, req.assessment, _me(req))
         if "text" in request.form:
             submissions.autosave(session, draft, request.form["text"])
-        report = submissions.add_files(session, draft, uploads, upload_dir=_upload_dir())
-    for message in report.refused:
-        flash(message, "error")
+        report = submissions.add_files(
+            session,
+            draft,
+            uploads,
+            upload_dir=_upload_dir(),
+            max_file_mb=limits.request_limit_mb(current_app.config["SETTINGS"]),
+        )
+    for message in report.refused:  # shown beside the file field, which gets the focus
+        flash(message, "file-error")
     if report.stored:
         names = ", ".join(f"« {row.filename} »" for row in report.stored)
         flash(f"Fichier(s) ajouté(s) : {names}.", "success")
@@ -180,7 +212,43 @@ def _apply_form(req: Request, then: str | None) -> ResponseReturnValue:
             ),
             code=303,
         )
-    return _back(req, "#remise")
+    return _back(req, "#erreurs-fichiers" if report.refused else "#remise")
+
+
+_FORM_ENDPOINTS = {"assessments.save_draft", "assessments.upload_files", "assessments.delete_file"}
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
+    """A send over the size cap: the submission page again, its text saved, the refusal said
+    beside the file field (the form was never parsed: `limits` reads the fields itself)."""
+    settings = current_app.config["SETTINGS"]
+    boundary = request.mimetype_params.get("boundary")
+    assessment_id = (request.view_args or {}).get("assessment_id")
+    if request.endpoint not in _FORM_ENDPOINTS or not boundary or assessment_id is None:
+        return render_error(
+            413,
+            "http_413",
+            "Envoi trop volumineux",
+            limits.too_much_message(limits.request_limit_mb(settings)),
+        )
+    cap = int(current_app.config["MAX_CONTENT_LENGTH"])
+    sent = limits.read_leading_fields(request.environ, boundary, cap)
+    try:  # Flask does not handle errors raised inside an error handler: render them here
+        req = _open(int(assessment_id), change=True, fields=sent.fields)
+        if "text" in sent.fields:
+            with db.transaction() as session:
+                draft = submissions.current_draft(session, req.assessment, _me(req))
+                submissions.autosave(session, draft, sent.fields["text"])
+            req.db.expire_all()
+    except (ServiceError, HTTPException) as error:
+        return current_app.handle_user_exception(error)
+    message = limits.refusal_message(
+        [files.printable_name(n) or "fichier sans nom" for n in sent.file_names],
+        limits.file_limit_mb(req.assessment, settings),
+        limits.request_limit_mb(settings),
+    )
+    return _case_page(req, refused=(message,)), 413
 
 
 @bp.post("/<int:assessment_id>/files/<int:file_id>/delete")
@@ -274,10 +342,15 @@ def receipt(assessment_id: int, submission_id: int) -> str:
 @bp.post("/<int:assessment_id>/attempts")
 def new_attempt(assessment_id: int) -> ResponseReturnValue:
     req = _open(assessment_id, change=True)
+    from_previous = request.form.get("depart") == "precedente"
     with db.transaction() as session:
-        draft = submissions.start_new_attempt(session, req.assessment, _me(req))
+        draft = submissions.start_new_attempt(
+            session, req.assessment, _me(req), from_previous=from_previous
+        )
+    start = "repart du texte de la précédente" if from_previous else "commence vide"
     flash(
-        f"Tentative n° {draft.attempt} ouverte : votre travail précédent est conservé.", "success"
+        f"Tentative n° {draft.attempt} ouverte ({start}) : votre travail précédent est conservé.",
+        "success",
     )
     return _back(req, "#remise")
 

@@ -36,9 +36,35 @@ STATES: dict[str, str] = {
 }
 
 
+AWAITING_GRADING = ("submitted", "under_evaluation")
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    """One attempt of a learner, as the dashboard's history lists it."""
+
+    submission_id: int
+    attempt: int
+    state: str
+    acquired: bool | None = None
+
+    @property
+    def state_label(self) -> str:
+        return STATES[self.state]
+
+    @property
+    def awaiting_grading(self) -> bool:
+        return self.state in AWAITING_GRADING
+
+
 @dataclass(frozen=True)
 class LearnerRow:
-    """One learner of the course and where their work stands."""
+    """One learner of the course and where their work stands.
+
+    The row's attempt is the oldest one awaiting grading, whatever the learner opened since
+    (a handed-in attempt is never hidden behind a newer draft), else the latest one;
+    ``attempts`` is the learner's whole history, oldest first.
+    """
 
     sub: str
     name: str
@@ -46,10 +72,16 @@ class LearnerRow:
     submission_id: int | None = None
     attempt: int | None = None
     acquired: bool | None = None  # for decided work: the standing decision's block result
+    attempts: tuple[AttemptView, ...] = ()
 
     @property
     def state_label(self) -> str:
         return STATES[self.state]
+
+    @property
+    def to_grade(self) -> tuple[AttemptView, ...]:
+        """Every handed-in attempt of the learner that awaits grading."""
+        return tuple(a for a in self.attempts if a.awaiting_grading)
 
 
 @dataclass(frozen=True)
@@ -81,25 +113,35 @@ def _members_of(course: Course, platform: Platform) -> list[dict[str, Any]] | No
     return learners
 
 
-def _latest_submissions(db: Session, assessment: Assessment) -> dict[int, Submission]:
-    latest: dict[int, Submission] = {}
+def _attempts(db: Session, assessment: Assessment) -> dict[int, list[Submission]]:
+    """Every learner's attempts, oldest first."""
+    attempts: dict[int, list[Submission]] = {}
     for submission in db.scalars(
         select(Submission)
         .where(Submission.assessment_id == assessment.id)
         .order_by(Submission.person_id, Submission.attempt)
     ):
-        latest[submission.person_id] = submission
-    return latest
+        attempts.setdefault(submission.person_id, []).append(submission)
+    return attempts
 
 
-def _row(db: Session, sub: str, name: str, submission: Submission | None) -> LearnerRow:
-    if submission is None:
-        return LearnerRow(sub, name, "not_started")
+def _view(db: Session, submission: Submission) -> AttemptView:
     acquired = None
     if submission.status == "decided":
         decision = standing_decision(db, submission)
         acquired = decision.block_acquired if decision else None
-    return LearnerRow(sub, name, submission.status, submission.id, submission.attempt, acquired)
+    return AttemptView(submission.id, submission.attempt, submission.status, acquired)
+
+
+def _row(db: Session, sub: str, name: str, submissions: list[Submission]) -> LearnerRow:
+    if not submissions:
+        return LearnerRow(sub, name, "not_started")
+    history = tuple(_view(db, s) for s in submissions)
+    waiting = [a for a in history if a.awaiting_grading]
+    shown = waiting[0] if waiting else history[-1]
+    return LearnerRow(
+        sub, name, shown.state, shown.submission_id, shown.attempt, shown.acquired, history
+    )
 
 
 def build_dashboard(db: Session, assessment: Assessment) -> Dashboard:
@@ -108,13 +150,13 @@ def build_dashboard(db: Session, assessment: Assessment) -> Dashboard:
     platform = db.get(Platform, assessment.platform_id)
     assert platform is not None
     members = _members_of(course, platform)
-    latest = _latest_submissions(db, assessment)
+    attempts = _attempts(db, assessment)
     people = {
         p.sub: p
         for p in db.scalars(
             select(Person).where(
                 Person.platform_id == assessment.platform_id,
-                Person.id.in_([s.person_id for s in latest.values()]),
+                Person.id.in_(list(attempts)),
             )
         )
     }
@@ -122,14 +164,14 @@ def build_dashboard(db: Session, assessment: Assessment) -> Dashboard:
     seen: set[str] = set()
     for member in members or []:
         person = people.get(member["sub"])
-        submission = latest.get(person.id) if person else None
+        history = attempts.get(person.id, []) if person else []
         name = member["name"] or (person.name if person and person.name else member["sub"])
-        rows.append(_row(db, member["sub"], name, submission))
+        rows.append(_row(db, member["sub"], name, history))
         seen.add(member["sub"])
     # Learners who handed in work but are not (or no longer) in the roster still count.
     for sub, person in people.items():
         if sub not in seen:
-            rows.append(_row(db, sub, person.name or sub, latest[person.id]))
+            rows.append(_row(db, sub, person.name or sub, attempts[person.id]))
     rows.sort(key=lambda row: (row.name.casefold(), row.sub))
     counts = Counter(row.state for row in rows)
     return Dashboard(

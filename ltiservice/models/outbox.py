@@ -15,7 +15,10 @@ class OutboxMessage(Base):
     """One delivery: an AGS score to a platform, or an xAPI statement to an LRS."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_fact", "fact", "destination"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
@@ -30,3 +33,18 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # First failure of the current run of retries: it dies once this is older than the
+    # schedule's give-up window (`outbox.RetrySchedule`); cleared when delivered or re-queued.
+    failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # Whom the delivery is about (the learner: AGS userId, statement actor) and the other person
+    # it names (the evaluator of an `evaluated`, the signer of a void): erasure finds a
+    # person's rows by these keys, never by matching strings.
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True, default=None
+    )
+    agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True, default=None
+    )
+    # The stored fact it reports (``submission:12``, ``decision:4``…): a replay skips facts a
+    # destination already has, whatever ids the statements would be rebuilt with.
+    fact: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -6,18 +6,25 @@ organisation of the launch's platform.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from ltiservice import db, outbox
 from ltiservice.errors import AuthorisationError
 from ltiservice.lti.context import LaunchContext, check_csrf, current_launch
 from ltiservice.lti.roles import Role
+from ltiservice.models import LrsDestination, Platform
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 KINDS = {"ags_score": "Note vers le carnet de notes (AGS)", "xapi_statement": "Déclaration xAPI"}
-STATUSES = {"pending": "En attente", "delivered": "Livrés", "dead": "En échec définitif"}
+STATUSES = {
+    "pending": "En attente",
+    "delivered": "Livrés",
+    "dead": "En échec définitif",
+    "dropped": "Abandonnés (effacement RGPD)",
+}
 
 
 def _administrator() -> LaunchContext:
@@ -40,9 +47,28 @@ def deliveries() -> str:
         context=context,
         counts=outbox.counts(session, context.organisation_id),
         dead=outbox.dead_letters(session, context.organisation_id),
+        failing=[
+            (failing, _destination_label(session, failing.destination))
+            for failing in outbox.failing_destinations(session, context.organisation_id)
+        ],
+        give_up_h=outbox.RetrySchedule.from_settings(current_app.config["SETTINGS"]).give_up_after_s
+        / 3600,
         kinds=KINDS,
         statuses=STATUSES,
     )
+
+
+def _destination_label(session: Session, destination: str) -> str:
+    prefix, _, number = destination.partition(":")
+    row = None
+    if number.isdigit():
+        model = {"lrs": LrsDestination, "platform": Platform}.get(prefix)
+        row = session.get(model, int(number)) if model is not None else None
+    if isinstance(row, LrsDestination):
+        return f"le LRS « {row.name} »"
+    if isinstance(row, Platform):
+        return f"la plateforme « {row.name} »"
+    return destination
 
 
 @bp.post("/deliveries/retry")

@@ -15,7 +15,7 @@ from lxml import html
 from sqlalchemy import select
 
 from ltiservice import db
-from ltiservice.models import Assessment, Course, Platform
+from ltiservice.models import Assessment, Course, Decision, Platform, Submission
 from tests.support.browser import Browser, launch_id_of
 from tests.support.lti_harness import LEARNER, LtiHarness
 
@@ -125,8 +125,12 @@ def csrf_of(page: requests.Response) -> str:
 
 
 def messages_of(page: requests.Response) -> list[str]:
+    """The page's messages: the flash area, then the refusals beside the file field."""
     tree = html.fromstring(page.text)
-    return [" ".join(p.text_content().split()) for p in tree.xpath("//div[@class='flash']/p")]
+    found = tree.xpath(
+        "//div[@class='flash']/p | //div[@id='erreurs-fichiers']/p[@class='error-text']"
+    )
+    return [" ".join(p.text_content().split()) for p in found]
 
 
 def text_of(page: requests.Response) -> str:
@@ -169,3 +173,30 @@ def second_platform(lti: LtiHarness) -> int:
 def use_client(lti: LtiHarness, client_id: str) -> None:
     """Point the peer's one tool registration at another client id."""
     lti.use_client(client_id)
+
+
+def decide(lti: LtiHarness, submission_id: int, *, acquired: bool) -> None:
+    """The jury's decision on an attempt, stored as signing it would (status decided)."""
+    with lti.live.app.app_context():
+        session = db.session()
+        submission = session.get(Submission, submission_id)
+        assert submission is not None
+        assessment = submission.assessment
+        session.add(
+            Decision(
+                organisation_id=assessment.organisation_id,
+                submission_id=submission.id,
+                person_id=submission.person_id,
+                certification_code=assessment.certification_code,
+                referential_version=assessment.referential_version,
+                block_code=assessment.block_code,
+                verdicts={},
+                competency_results=[],
+                block_acquired=acquired,
+                score_given=20.0 if acquired else 5.0,
+                score_maximum=20.0,
+                evaluators=[],
+            )
+        )
+        submission.status = "decided"
+        session.commit()

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from ltiservice import db
 from ltiservice.models import OutboxMessage, Submission, SubmissionFile
 from tests.assessments.learner_support import (
+    decide,
     docx_bytes,
     launch_learner,
     messages_of,
@@ -307,6 +308,11 @@ def test_a_second_attempt_keeps_the_first_intact(lti):
         files=[("files", ("v1.pdf", first_pdf, "application/pdf"))],
     )
     learner.post(assessment_id, "/submit")
+    # No second attempt while the first awaits grading; after a "not acquired" decision, yes.
+    early = learner.post(assessment_id, "/attempts")
+    assert early.status_code == 409
+    assert "Votre tentative n° 1 attend son évaluation" in text_of(early)
+    decide(lti, _rows(lti, Submission)[0].id, acquired=False)
     page = learner.post(assessment_id, "/attempts")
     assert "Tentative n° 2 ouverte" in " ".join(messages_of(page))
     learner.post(
@@ -318,7 +324,7 @@ def test_a_second_attempt_keeps_the_first_intact(lti):
     learner.post(assessment_id, "/submit")
 
     first, second = _rows(lti, Submission)
-    assert (first.attempt, first.text, first.status) == (1, "Tentative 1", "submitted")
+    assert (first.attempt, first.text, first.status) == (1, "Tentative 1", "decided")
     assert (second.attempt, second.text, second.status) == (2, "Tentative 2", "submitted")
     files = _rows(lti, SubmissionFile)
     assert [(f.submission_id, f.filename) for f in files] == [
@@ -326,7 +332,8 @@ def test_a_second_attempt_keeps_the_first_intact(lti):
         (second.id, "v2.pdf"),
     ]
     assert learner.get(assessment_id, f"/files/{files[0].id}").content == first_pdf
-    # Two attempts used out of two: no third.
+    # Two attempts used out of two: no third, even once the second is decided.
+    decide(lti, second.id, acquired=False)
     third = learner.post(assessment_id, "/attempts")
     assert third.status_code == 409
     assert "toutes les tentatives permises (2)" in text_of(third)

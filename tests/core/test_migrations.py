@@ -27,3 +27,51 @@ def test_upgrade_downgrade_upgrade_and_models_match(tmp_path):
         migrate.upgrade(url)
         assert migrate.current_revision(engine) == migrate.head_revision(url)
         engine.dispose()
+
+
+def test_upgrades_keep_every_row_of_the_tables_they_rebuild(tmp_path):
+    """SQLite rebuilds a table to alter it; rows pointing at it must survive (0005 and 0006
+    rebuild `platform` and `assessment`, which persons, courses and submissions point at)."""
+    from sqlalchemy import text
+
+    with throwaway_database(tmp_path) as url:
+        migrate.upgrade(url, "0004")
+        engine = create_engine(url)
+        now = "CURRENT_TIMESTAMP"
+        statements = [
+            f"INSERT INTO organisation (id, slug, name, created_at) VALUES (1, 'of', 'OF', {now})",
+            "INSERT INTO platform (id, organisation_id, name, issuer, client_id, auth_login_url, "
+            "auth_token_url, key_set_url, source, created_at) VALUES (1, 1, 'LMS', "
+            f"'https://lms.example', 'c', 'a', 't', 'k', 'cli', {now})",
+            f"INSERT INTO deployment (id, platform_id, deployment_id, created_at) VALUES "
+            f"(1, 1, 'd1', {now})",
+            "INSERT INTO person (id, platform_id, sub, created_at, last_seen_at) "
+            f"VALUES (1, 1, 's', {now}, {now})",
+            "INSERT INTO course (id, platform_id, context_id, created_at) "
+            f"VALUES (1, 1, 'c', {now})",
+            "INSERT INTO assessment (id, organisation_id, platform_id, course_id, resource_id, "
+            "resource_link_id, title, certification_code, referential_version, block_code, "
+            "allowed_extensions, max_file_mb, max_files, max_attempts, score_maximum, created_at) "
+            "VALUES (1, 1, 1, 1, 'r', 'l', 'T', 'CRCA', 'RNCP41351', 'B1', '[]', 1, 1, 1, 20, "
+            f"{now})",
+            "INSERT INTO submission (id, assessment_id, person_id, attempt, status, text, "
+            f"created_at, updated_at) VALUES (1, 1, 1, 1, 'submitted', 'x', {now}, {now})",
+        ]
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+        migrate.upgrade(url)
+        with engine.connect() as conn:
+            counts = {
+                table: conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
+                for table in (
+                    "platform",
+                    "deployment",
+                    "person",
+                    "course",
+                    "assessment",
+                    "submission",
+                )
+            }
+        engine.dispose()
+    assert set(counts.values()) == {1}, counts

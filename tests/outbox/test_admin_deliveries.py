@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from lxml import html
 from sqlalchemy import select
@@ -109,3 +111,38 @@ def test_a_retry_without_this_launchs_token_changes_nothing(lti):
         assert refused.status_code == 400
     with lti.live.app.app_context():
         assert outbox.counts(db.session()) == {"dead": 2}
+
+
+def test_a_destination_failing_right_now_is_announced_with_its_waiting_deliveries(lti):
+    assessment_id = place(lti)
+    _dead_score(lti, assessment_id, "refus")
+    browser, dashboard = _launch(lti, "admin-1", INSTRUCTOR, ADMINISTRATOR)
+    launch = launch_id_of(dashboard.url)
+    calm = browser.get(f"{lti.tool_url}/admin/deliveries", params={"launch": launch})
+    with lti.live.app.app_context():
+        session = db.session()
+        assessment = session.get(Assessment, assessment_id)
+        learner = session.scalar(select(Person).where(Person.sub == "learner-9"))
+        for n in range(3):  # the LMS has been refusing the connection since Friday evening
+            message = outbox.enqueue(
+                session,
+                organisation_id=assessment.organisation_id,
+                kind="ags_score",
+                destination=f"platform:{assessment.platform_id}",
+                dedupe_key=f"ags:{assessment.id}:{learner.id}:submitted:{n}",
+                payload={"assessment_id": assessment.id, "person_id": learner.id, "score": {}},
+            )
+            message.last_error = "plateforme injoignable (ConnectionError)"
+            message.failing_since = datetime(2026, 11, 27, 18, 5, tzinfo=UTC)
+        session.commit()
+
+    page = browser.get(f"{lti.tool_url}/admin/deliveries", params={"launch": launch})
+
+    assert "Destinataires injoignables" not in calm.text
+    [alert] = html.fromstring(page.text).xpath("//*[@id='failing-destinations']")
+    assert alert.get("role") == "alert"
+    line = " ".join(alert.xpath("string(.//li)").split())
+    assert line.startswith("La plateforme « ")
+    assert "ne répond pas depuis le 27/11/2026 à 18:05 UTC : 3 envoi(s) en attente" in line
+    assert "(plateforme injoignable (ConnectionError))" in line
+    assert line.endswith("après 72 h sans succès.")

@@ -64,7 +64,7 @@ def test_two_workers_never_deliver_the_same_message(app):
     assert {m.status for m in _rows(app)} == {"delivered"}
 
 
-def test_retryable_failures_back_off_then_die_after_the_cap(app):
+def test_retryable_failures_back_off_then_die_after_the_give_up_window(app):
     _fill(app, 1)
     factory = app.extensions["db_sessionmaker"]
 
@@ -80,17 +80,21 @@ def test_retryable_failures_back_off_then_die_after_the_cap(app):
     assert message.next_attempt_at.replace(tzinfo=UTC) >= datetime.now(UTC) + timedelta(seconds=25)
     assert outbox.run_once(factory, {"test": down}).handled == 0
 
+    # Failing for just under the give-up window (72 h): still retried; just over: dead.
+    first_failure = message.failing_since.replace(tzinfo=UTC)
+    almost = first_failure + timedelta(hours=71, minutes=59)
     with app.app_context():
-        db.session().execute(
-            update(OutboxMessage).values(
-                attempts=outbox.MAX_ATTEMPTS - 1, next_attempt_at=datetime.now(UTC)
-            )
-        )
+        db.session().execute(update(OutboxMessage).values(next_attempt_at=almost))
         db.session().commit()
-    assert outbox.run_once(factory, {"test": down}).dead == 1
+    assert outbox.run_once(factory, {"test": down}, clock=lambda: almost).retried == 1
+    later = first_failure + timedelta(hours=72)
+    with app.app_context():
+        db.session().execute(update(OutboxMessage).values(next_attempt_at=later))
+        db.session().commit()
+    assert outbox.run_once(factory, {"test": down}, clock=lambda: later).dead == 1
     [message] = _rows(app)
     assert message.status == "dead"
-    assert "after 12 attempts" in message.last_error
+    assert message.last_error == "connexion refusée (abandonné après 3 essais sur 72 h)"
 
 
 def test_permanent_failures_are_dead_lettered_and_can_be_retried(app):

@@ -139,25 +139,10 @@ class RalphLRS:
             (self.work_dir / name).mkdir(parents=True, exist_ok=True)
         (self.work_dir / "patch" / "ralph_fs_patched.py").write_text(PATCH_MODULE)
         env = self._env()
-        _run(
-            [
-                str(self.venv_dir / "bin" / "ralph"),
-                "auth",
-                "-u",
-                self.username,
-                "-p",
-                self.password,
-                "-s",
-                "all",
-                "-M",
-                "mailto:lrs-tests@ltiservice.fr",
-                "-w",
-            ],
-            "create Ralph's user",
-            env,
-        )
-        self.port = free_port()
-        self._log = open(self.work_dir / "uvicorn.log", "wb")  # closed in stop()
+        if not (self.work_dir / "auth.json").exists():  # a restart keeps its user
+            self._create_user(env)
+        self.port = self.port or free_port()  # a restart after stop() keeps its address
+        self._log = open(self.work_dir / "uvicorn.log", "ab")  # closed in stop()
         self._process = subprocess.Popen(
             [
                 str(self.venv_dir / "bin" / "uvicorn"),
@@ -176,6 +161,25 @@ class RalphLRS:
         )
         self._wait_ready()
         return self
+
+    def _create_user(self, env: dict[str, str]) -> None:
+        _run(
+            [
+                str(self.venv_dir / "bin" / "ralph"),
+                "auth",
+                "-u",
+                self.username,
+                "-p",
+                self.password,
+                "-s",
+                "all",
+                "-M",
+                "mailto:lrs-tests@ltiservice.fr",
+                "-w",
+            ],
+            "create Ralph's user",
+            env,
+        )
 
     def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RALPH_", "PYTHON"))}

@@ -155,7 +155,14 @@ PROBES = (
         (303, 404, 403, 403, 403, 403, 404, 401, 401),
     ),
     Probe("assessments.submit", "POST", _a("/submit"), LEARNER_POST),
-    Probe("assessments.new_attempt", "POST", _a("/attempts"), LEARNER_POST),
+    # Both learners' latest attempts await grading by then: allowed to ask, refused by the
+    # attempt rule (409, « attend son évaluation »), never served someone else's work.
+    Probe(
+        "assessments.new_attempt",
+        "POST",
+        _a("/attempts"),
+        (409, 409, 403, 403, 403, 403, 404, 401, 401),
+    ),
     Probe(
         "evaluations.save_evaluation",
         "POST",

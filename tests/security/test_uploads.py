@@ -9,6 +9,7 @@ opens zips). Each is refused and leaves no row and no file, not even a temporary
 
 from __future__ import annotations
 
+import html
 import io
 import os
 import resource
@@ -108,7 +109,9 @@ def test_a_request_over_the_global_cap_is_a_413_and_leaves_nothing(lti: LtiHarne
     page = _send(learner, assessment_id, [("enorme.pdf", pdf_bytes(cap + 1024))])
 
     assert page.status_code == 413
-    assert "dépasse la taille autorisée" in page.text
+    assert "« enorme.pdf » : le fichier dépasse la taille maximale de 1 Mo." in html.unescape(
+        page.text
+    )
     assert _rows(lti) == 0 and _leftovers(lti) == []
 
 

@@ -129,7 +129,9 @@ def test_a_statement_the_lrs_already_holds_with_other_content_counts_as_delivere
     ]
 
 
-def test_server_errors_are_retried_up_to_the_cap_then_dead(app: Flask, ralph_lrs: RalphLRS) -> None:
+def test_server_errors_are_retried_for_the_give_up_window_then_dead(
+    app: Flask, ralph_lrs: RalphLRS
+) -> None:
     world = make_world(app)
     with FaultProxy(ralph_lrs.endpoint, [Fault("status", 500)] * 2) as proxy:
         add_lrs(app, world, ralph_lrs, endpoint=proxy.endpoint)
@@ -138,7 +140,8 @@ def test_server_errors_are_retried_up_to_the_cap_then_dead(app: Flask, ralph_lrs
         with app.extensions["db_sessionmaker"]() as session:
             session.execute(
                 update(OutboxMessage).values(
-                    attempts=outbox.MAX_ATTEMPTS - 1, next_attempt_at=datetime.now(UTC)
+                    failing_since=datetime.now(UTC) - timedelta(hours=72),
+                    next_attempt_at=datetime.now(UTC),
                 )
             )
             session.commit()
@@ -146,7 +149,7 @@ def test_server_errors_are_retried_up_to_the_cap_then_dead(app: Flask, ralph_lrs
 
     assert first.retried == last.dead == len(queued_statements(app))
     assert {(m.status, m.last_error) for m in queued_statements(app)} == {
-        ("dead", f"LRS indisponible (HTTP 500) (after {outbox.MAX_ATTEMPTS} attempts)")
+        ("dead", "LRS indisponible (HTTP 500) (abandonné après 2 essais sur 72 h)")
     }
 
 

@@ -48,3 +48,59 @@
     timer = window.setTimeout(save, DELAY_MS);
   });
 })();
+
+// Files over the limit are refused here, before anything is sent, with the server's own words
+// (the page carries them): the typed text stays in the page and the learner is told right at
+// the file field, which takes the focus. A refusal the server rendered gets the focus too.
+(function () {
+  "use strict";
+  var form = document.getElementById("submission-form");
+  var input = document.getElementById("files");
+  var box = document.getElementById("erreurs-fichiers");
+  if (!form || !input || !box) { return; }
+
+  function show(messages) {
+    box.textContent = "";
+    messages.forEach(function (message) {
+      var line = document.createElement("p");
+      line.className = "error-text";
+      line.textContent = message;
+      box.appendChild(line);
+    });
+    var kept = document.createElement("p");
+    kept.textContent = "Votre texte est conservé : rien n'a été perdu.";
+    box.appendChild(kept);
+    box.hidden = false;
+    box.focus();
+  }
+
+  function refusals() {
+    var fileLimit = Number(form.getAttribute("data-file-limit-bytes"));
+    var requestLimit = Number(form.getAttribute("data-request-limit-bytes"));
+    var messages = [];
+    var total = 0;
+    Array.prototype.forEach.call(input.files || [], function (file) {
+      total += file.size;
+      if (file.size > fileLimit) {
+        messages.push(form.getAttribute("data-too-big").replace("{name}", file.name));
+      }
+    });
+    if (!messages.length && total > requestLimit) {
+      messages.push(form.getAttribute("data-too-much"));
+    }
+    return messages;
+  }
+
+  input.addEventListener("change", function () {
+    var messages = refusals();
+    if (messages.length) { show(messages); } else { box.hidden = true; box.textContent = ""; }
+  });
+  form.addEventListener("submit", function (event) {
+    var messages = refusals();
+    if (messages.length) {
+      event.preventDefault();
+      show(messages);
+    }
+  });
+  if (!box.hidden) { box.focus(); }
+})();
