@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,12 +92,22 @@ class LiveApp:
     url: str
 
 
+@contextmanager
+def served(database_url: str, instance: Path, **settings: Any) -> Iterator[LiveApp]:
+    """An app with these settings served on 127.0.0.1 (base URL where it listens); its
+    tables are emptied afterwards."""
+    port = free_port()
+    application = make_app(database_url, instance, base_url=f"http://127.0.0.1:{port}", **settings)
+    try:
+        with serve(application, port) as url:
+            yield LiveApp(application, url)
+    finally:
+        application.extensions["db_engine"].dispose()
+        _wipe(database_url)
+
+
 @pytest.fixture
 def live_app(database_url: str, tmp_path: Path) -> Iterator[LiveApp]:
     """The app served on 127.0.0.1 with its base URL set to where it listens."""
-    port = free_port()
-    application = make_app(database_url, tmp_path / "instance", base_url=f"http://127.0.0.1:{port}")
-    with serve(application, port) as url:
-        yield LiveApp(application, url)
-    application.extensions["db_engine"].dispose()
-    _wipe(database_url)
+    with served(database_url, tmp_path / "instance") as live:
+        yield live

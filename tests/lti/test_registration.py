@@ -34,19 +34,6 @@ SCOPES = {
 
 
 @pytest.fixture
-def peer(platform_peer: PlatformPeer) -> PlatformPeer:
-    platform_peer.reset()
-    return platform_peer
-
-
-@pytest.fixture
-def browser() -> Any:
-    client = Browser()
-    yield client
-    client.close()
-
-
-@pytest.fixture
 def link(live_app: Any) -> str:
     return registration_link(live_app.app, uses=5)
 

@@ -13,27 +13,13 @@ from sqlalchemy import func, select
 from ltiservice import db
 from ltiservice.cli import main
 from ltiservice.models import LtiStoreEntry, Platform, RegistrationLink
-from tests.conftest import _wipe, make_app
+from tests.conftest import served
 from tests.peers.platform import PlatformPeer
 from tests.support.browser import Browser, form_of
-from tests.support.live_server import free_port, serve
 from tests.support.lti_harness import INSTRUCTOR, LtiHarness
 from tests.support.registration import open_registration, registration_link
 
 pytestmark = pytest.mark.peer
-
-
-@pytest.fixture
-def peer(platform_peer: PlatformPeer) -> PlatformPeer:
-    platform_peer.reset()
-    return platform_peer
-
-
-@pytest.fixture
-def browser() -> Any:
-    client = Browser()
-    yield client
-    client.close()
 
 
 def counts(live_app: Any) -> tuple[int, int, int]:
@@ -147,16 +133,9 @@ def test_a_refused_registration_gives_the_use_back(peer, live_app, browser):
 
 
 def test_with_approval_the_platform_waits_for_the_operator(peer, database_url, tmp_path):
-    port = free_port()
-    app = make_app(
-        database_url,
-        tmp_path / "instance",
-        base_url=f"http://127.0.0.1:{port}",
-        registration_approval=True,
-    )
     browser = Browser()
-    with serve(app, port) as url:
-        live = type("Live", (), {"app": app, "url": url})()
+    with served(database_url, tmp_path / "instance", registration_approval=True) as live:
+        app = live.app
         done = register(browser, registration_link(app), peer)
         assert done.status_code == 200
         assert "attend maintenant la validation" in html.unescape(done.text)
@@ -181,8 +160,6 @@ def test_with_approval_the_platform_waits_for_the_operator(peer, database_url, t
         for extra in harness.browsers:
             extra.close()
     browser.close()
-    app.extensions["db_engine"].dispose()
-    _wipe(database_url)
 
 
 def test_registrations_cli(app):

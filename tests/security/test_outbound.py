@@ -22,10 +22,9 @@ from ltiservice.net.outbound import (
     ResponseTooLargeError,
     build_session,
 )
-from tests.conftest import LiveApp, _wipe, make_app
+from tests.conftest import LiveApp, served
 from tests.support.browser import form_of
 from tests.support.hostile_server import Answer, HostileServer, hostile_server
-from tests.support.live_server import free_port, serve
 from tests.support.registration import open_registration, registration_link
 
 CONFIG_PATH = "/.well-known/openid-configuration"
@@ -55,14 +54,8 @@ def hostile() -> Iterator[HostileServer]:
 
 
 def live(database_url: str, tmp_path: Any, **settings: Any) -> Iterator[LiveApp]:
-    port = free_port()
-    app = make_app(
-        database_url, tmp_path / "instance", base_url=f"http://127.0.0.1:{port}", **settings
-    )
-    with serve(app, port) as url:
-        yield LiveApp(app, url)
-    app.extensions["db_engine"].dispose()
-    _wipe(database_url)
+    with served(database_url, tmp_path / "instance", **settings) as app:
+        yield app
 
 
 @pytest.fixture

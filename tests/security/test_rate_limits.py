@@ -4,7 +4,7 @@ Retry-After, before the view runs) and a size cap on every entry of the shared s
 from __future__ import annotations
 
 import html
-import os
+import secrets
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,27 +18,21 @@ from ltiservice import db
 from ltiservice.lti.store import MAX_VALUE_BYTES, StoreValueTooLargeError
 from ltiservice.models import LtiStoreEntry, RateLimitCounter
 from ltiservice.ratelimit import SqlStorage
-from tests.conftest import LiveApp, _wipe, make_app
-from tests.support.live_server import free_port, serve
+from tests.conftest import REDIS_TEST_PREFIX, LiveApp, served
 from tests.support.registration import registration_link
 
 
 @pytest.fixture
 def limited(database_url: str, tmp_path: Any) -> Iterator[LiveApp]:
-    port = free_port()
-    app = make_app(
+    with served(
         database_url,
         tmp_path / "instance",
-        base_url=f"http://127.0.0.1:{port}",
         rate_limit_registration="3 per minute",
         rate_limit_launch="2 per minute",
         # Counters of this app only, whatever earlier tests of the run counted on Redis.
-        redis_prefix=f"{os.environ.get('LTISERVICE_REDIS_PREFIX', 'ltiservice-test')}:{port}:",
-    )
-    with serve(app, port) as url:
-        yield LiveApp(app, url)
-    app.extensions["db_engine"].dispose()
-    _wipe(database_url)
+        redis_prefix=f"{REDIS_TEST_PREFIX}{secrets.token_hex(4)}:",
+    ) as live:
+        yield live
 
 
 def store_entries(live: LiveApp) -> int:
