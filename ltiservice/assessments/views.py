@@ -225,14 +225,22 @@ def too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
     settings = current_app.config["SETTINGS"]
     boundary = request.mimetype_params.get("boundary")
     assessment_id = (request.view_args or {}).get("assessment_id")
-    if request.endpoint not in _FORM_ENDPOINTS or not boundary or assessment_id is None:
+    cap = int(current_app.config["MAX_CONTENT_LENGTH"])
+    # Only a send refused for its declared size is still unread; one refused mid-parse (too
+    # many parts, an oversized field) has been partly consumed and cannot be read again.
+    unread = (request.content_length or 0) > cap
+    if (
+        request.endpoint not in _FORM_ENDPOINTS
+        or not boundary
+        or assessment_id is None
+        or not unread
+    ):
         return render_error(
             413,
             "http_413",
             "Envoi trop volumineux",
             limits.too_much_message(limits.request_limit_mb(settings)),
         )
-    cap = int(current_app.config["MAX_CONTENT_LENGTH"])
     sent = limits.read_leading_fields(request.environ, boundary, cap)
     try:  # Flask does not handle errors raised inside an error handler: render them here
         req = _open(int(assessment_id), change=True, fields=sent.fields)
