@@ -45,6 +45,9 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
 
     _register_blueprints(app)
+    from ltiservice import xapi_iris
+
+    xapi_iris.init_app(app)
     # The built-in demo platform exists only in processes started by `ltiservice demo`.
     from ltiservice import demo
 

@@ -44,7 +44,10 @@ SKIPPED = {
     "lti_registration.start": "LTI Dynamic Registration (tests/lti/test_registration.py)",
     "lti_registration.finish": "LTI Dynamic Registration (tests/lti/test_registration.py)",
 }
-SKIPPED_BLUEPRINTS = {"demo": "the demo platform, refused in production (tests/demo/)"}
+SKIPPED_BLUEPRINTS = {
+    "demo": "the demo platform, refused in production (tests/demo/)",
+    "xapi_iris": "public xAPI profile and activity definitions, no identity (tests/xapi_iris/)",
+}
 
 #: Column order of the expected statuses below.
 ACTORS = (
