@@ -47,6 +47,7 @@ SKIPPED = {
 SKIPPED_BLUEPRINTS = {
     "demo": "the demo platform, refused in production (tests/demo/)",
     "xapi_iris": "public xAPI profile and activity definitions, no identity (tests/xapi_iris/)",
+    "case": "the installed referentials as CASE v1.1, public data (tests/grading/test_case.py)",
 }
 
 #: Column order of the expected statuses below.
