@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 from flask import Flask
 from lxml import html
 from sqlalchemy import select
@@ -124,3 +125,16 @@ def test_launch_signatures_and_decision_made_on_the_pages_reach_the_lrs(
     }
     candidature = str(registration(lti.peer.issuer, sub, "CRCA"))
     assert {s["context"]["registration"] for s in stored} == {candidature}
+    # Every IRI of ours in what the LRS stored dereferences on the running service.
+    ours = {
+        activity["id"]
+        for statement in stored
+        for activity in [
+            statement["object"],
+            *(a for group in statement["context"]["contextActivities"].values() for a in group),
+        ]
+        if activity["id"].startswith(vocab.base + "/")
+    }
+    assert vocab.block("CRCA", "B2B") in ours and vocab.certification("CRCA") in ours
+    for iri in ours:
+        assert requests.get(iri, timeout=10).status_code == 200, iri
