@@ -59,6 +59,7 @@ def _register_blueprints(app: Flask) -> None:
     from ltiservice.assessments.placement_views import bp as placement_bp
     from ltiservice.assessments.views import bp as assessments_bp
     from ltiservice.case_views import bp as case_bp
+    from ltiservice.credentials_views import bp as credentials_bp
     from ltiservice.evaluations.views import bp as evaluations_bp
     from ltiservice.health import bp as health_bp
     from ltiservice.lti.registration import bp as registration_bp
@@ -76,5 +77,6 @@ def _register_blueprints(app: Flask) -> None:
         evaluations_bp,
         admin_bp,
         case_bp,
+        credentials_bp,
     ):
         app.register_blueprint(blueprint)
