@@ -317,9 +317,7 @@ def path_page(assessment_id: int) -> str:
         svg=path.build_svg(picture),
         badges=[
             (issued, issued.ledger_entry)
-            for issued in credentials.credentials_of(
-                req.db, req.context.person_id, req.plugin.code
-            )
+            for issued in credentials.credentials_of(req.db, req.context.person_id, req.plugin.code)
         ],
     )
 
