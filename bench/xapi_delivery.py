@@ -33,15 +33,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from xapi.client import LrsClient
 from xapi.model import ActivityRef, Actor, BlockRef, CertificationRef, Placement
 from xapi.statements import build_submitted
-from xapi.vocabulary import rncp_iri
+from xapi.vocabulary import Vocabulary
 
+VOCAB = Vocabulary("https://tool.example.org/xapi")
 PLACEMENT = Placement(
     certification=CertificationRef(
         "CRCA",
         "RNCP36140",
         "CQP Chargé(e) de relation clientèle assurance",
         "2021",
-        rncp_iri("RNCP36140"),
     ),
     block=BlockRef("B1", "RNCP36140BC01", "Analyser les besoins des clients"),
     course=ActivityRef("https://moodle.example.org/course/view.php?id=42", "CQP CRCA 2025"),
@@ -88,10 +88,12 @@ def _batches(count: int, size: int) -> Iterator[list[dict[str, Any]]]:
     for start in range(0, count, size):
         yield [
             build_submitted(
+                VOCAB,
                 Actor("https://moodle.example.org", f"learner-{n % 5000}"),
                 PLACEMENT,
                 REGISTRATION,
                 f"submission-{n}",
+                1,
                 at,
             )
             for n in range(start, min(start + size, count))

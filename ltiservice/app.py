@@ -52,6 +52,9 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
 
     _register_blueprints(app)
+    from ltiservice import xapi_iris
+
+    xapi_iris.init_app(app)
     ratelimit.init_app(app)  # wraps views: after the blueprints
     # The built-in demo platform exists only in processes started by `ltiservice demo`.
     from ltiservice import demo
@@ -65,6 +68,8 @@ def _register_blueprints(app: Flask) -> None:
     from ltiservice.assessments.placement_views import bp as placement_bp
     from ltiservice.assessments.routing import previous_contents_summary
     from ltiservice.assessments.views import bp as assessments_bp
+    from ltiservice.case_views import bp as case_bp
+    from ltiservice.credentials_views import bp as credentials_bp
     from ltiservice.evaluations.views import bp as evaluations_bp
     from ltiservice.health import bp as health_bp
     from ltiservice.lti.registration import bp as registration_bp
@@ -86,5 +91,7 @@ def _register_blueprints(app: Flask) -> None:
         assessments_bp,
         evaluations_bp,
         admin_bp,
+        case_bp,
+        credentials_bp,
     ):
         app.register_blueprint(blueprint)

@@ -120,6 +120,9 @@ def _register_groups() -> None:
 
     main.add_command(lrs_cli)
     main.add_command(xapi_cli)
+    from ltiservice.credentials_cli import credentials_cli
+
+    main.add_command(credentials_cli)
     from ltiservice.demo.cli import demo
 
     main.add_command(demo)

@@ -29,6 +29,10 @@ class Settings:
     env: str = "development"  # development | production | testing
     instance_path: str = "instance"
     base_url: str = "http://127.0.0.1:5000"
+    # The base of every xAPI IRI we mint (profile, activity types, certifications, blocks …):
+    # the organisation's or the branch's domain, which must route its path to this service
+    # (docs/xapi.md). Empty: <base_url>/xapi. Changing it changes every IRI: choose it once.
+    xapi_iri_base: str = ""
     database_url: str = ""  # empty: SQLite in the instance folder
     redis_url: str = ""  # empty: launch state in the database
     redis_prefix: str = "ltiservice:"  # several services (or test runs) may share one Redis
@@ -78,6 +82,11 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def xapi_base(self) -> str:
+        """The xAPI IRI base in use (``xapi_iri_base`` or ``<base_url>/xapi``)."""
+        return self.xapi_iri_base or f"{self.base_url.rstrip('/')}/xapi"
 
 
 _FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
@@ -149,6 +158,19 @@ def validate_settings(settings: Settings) -> None:
     parts = urlsplit(settings.base_url)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ConfigError(f"{ENV_PREFIX}BASE_URL: must be an absolute http(s) URL")
+    if settings.xapi_iri_base:
+        iri = urlsplit(settings.xapi_iri_base)
+        if (
+            iri.scheme not in {"http", "https"}
+            or not iri.netloc
+            or iri.query
+            or iri.fragment
+            or settings.xapi_iri_base.endswith("/")
+        ):
+            raise ConfigError(
+                f"{ENV_PREFIX}XAPI_IRI_BASE: must be an absolute http(s) IRI ending with its path "
+                "(no trailing '/', no query)"
+            )
     if settings.is_production:
         if parts.scheme != "https":
             raise ConfigError(f"{ENV_PREFIX}BASE_URL: must use https in production")

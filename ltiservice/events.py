@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from ltiservice.credentials import credential_issued
 from ltiservice.grades import queue_score
 from ltiservice.lrs import active_destinations
 from ltiservice.lti.context import LaunchContext
@@ -109,7 +110,8 @@ def decision_signed(
     award: CertificationAward | None,
 ) -> None:
     """The jury decided: the grade goes to the gradebook, fully graded; the LRSs get the
-    block's passed/failed, achieved and earned, and the void of a superseded decision."""
+    block's passed/failed, achieved and earned, and the void of a superseded decision; a block
+    entering the ledger gets its Open Badges 3.0 credential."""
 
     submission = decision.submission
     queue_score(
@@ -129,3 +131,5 @@ def decision_signed(
         lambda: statements_for_decision(db, decision, ledger_entry, award),
         decision.person_id,
     )
+    if ledger_entry is not None:
+        credential_issued(db, ledger_entry)

@@ -6,10 +6,11 @@ carries is read from rows that never change once the fact is stored (a signed ev
 immutable decision, the append-only ledger), so a rebuilt statement equals the one queued at
 the time and the LRS sees the same id with the same content.
 
-IRIs minted here live under the tool's ``base_url``: ``/xapi/courses/<course id>`` and
-``/xapi/assessments/<resource id>`` (our own placement id, also the AGS ``resourceId``); a
-plugin case is ``<referential IRI>/cases/<case id>``, a trainer's own case
-``<assessment IRI>/case``.
+IRIs minted here live under the xAPI IRI base (setting ``xapi_iri_base``, by default
+``<base_url>/xapi``): ``/courses/<course id>``, ``/assessments/<resource id>`` (our own
+placement id, also the AGS ``resourceId``), ``/certifications/<code>[/blocks|/competencies|
+/cases/<code>]``; a trainer's own case is ``<assessment IRI>/case``. The service serves an
+activity definition at each (``ltiservice.xapi_iris``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from flask import current_app
 from sqlalchemy import select
@@ -42,22 +42,31 @@ from xapi.statements import (
     build_block_acquired,
     build_block_decided,
     build_certification_earned,
+    build_competency_results,
     build_evaluated,
     build_launched,
     build_submitted,
     build_voided,
-    decided_statement_id,
+    superseded_statement_ids,
 )
-from xapi.vocabulary import CRITERION_VERDICTS, PROFILE_BASE, rncp_iri
+from xapi.vocabulary import CRITERION_VERDICTS, LEGACY_BASE, Vocabulary
 
 # UUIDv5 namespace of registrations (a learner's candidature to one certification). Never
 # change it: every LRS groups a learner's statements by this id.
-REGISTRATION_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, f"{PROFILE_BASE}/registrations")
+REGISTRATION_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, f"{LEGACY_BASE}/registrations")
+
+# Scores reported to LRSs are rounded to the hundredth, the precision of the gradebook scale.
+SCORE_DECIMALS = 2
 
 
 def registration(issuer: str, sub: str, certification_code: str) -> uuid.UUID:
     """The learner's candidature to a certification: stable across courses and attempts."""
     return uuid.uuid5(REGISTRATION_NAMESPACE, "\x1f".join((issuer, sub, certification_code)))
+
+
+def vocabulary() -> Vocabulary:
+    """Our IRIs under the configured base (``xapi_iri_base``, else ``<base_url>/xapi``)."""
+    return Vocabulary(current_app.config["SETTINGS"].xapi_base)
 
 
 def actor_of(person: Person) -> model.Actor:
@@ -72,23 +81,18 @@ def _aware(moment: datetime | None) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _plugin(code: str) -> Any:
+    return current_app.extensions["plugins"][code]
+
+
 def _referential(code: str, version: str) -> Referential:
-    return current_app.extensions["plugins"][code].referential(version)  # type: ignore[no-any-return]
-
-
-def _base_url() -> str:
-    return str(current_app.config["SETTINGS"].base_url).rstrip("/")
+    return _plugin(code).referential(version)  # type: ignore[no-any-return]
 
 
 def certification_ref(referential: Referential) -> model.CertificationRef:
-    """The certification under this referential version, identified by its RNCP page."""
+    """The certification under this referential version."""
     cert = referential.certification
-    iri = (
-        rncp_iri(cert.rncp_code)
-        if cert.rncp_code
-        else f"{PROFILE_BASE}/certifications/{quote(cert.code)}"
-    )
-    return model.CertificationRef(cert.code, cert.rncp_code, cert.title, cert.version, iri)
+    return model.CertificationRef(cert.code, cert.rncp_code, cert.title, cert.version)
 
 
 def block_ref(referential: Referential, block_code: str) -> model.BlockRef:
@@ -99,18 +103,19 @@ def block_ref(referential: Referential, block_code: str) -> model.BlockRef:
 def course_ref(assessment: Assessment) -> model.ActivityRef:
     course = assessment.course
     title = course.title or course.label or course.context_id
-    return model.ActivityRef(f"{_base_url()}/xapi/courses/{course.id}", title)
+    return model.ActivityRef(vocabulary().course(str(course.id)), title)
 
 
 def placement_of(assessment: Assessment) -> model.Placement:
-    """Certification ▸ block ▸ case of a placed assessment, and the course it sits in."""
+    """Certification ▸ block ▸ case of a placed assessment, the course it sits in, its scale."""
+    vocab = vocabulary()
     referential = _referential(assessment.certification_code, assessment.referential_version)
     certification = certification_ref(referential)
-    assessment_iri = f"{_base_url()}/xapi/assessments/{quote(assessment.resource_id)}"
+    assessment_iri = vocab.assessment(assessment.resource_id)
     if assessment.case_id:
         titles = {case.id: case.title for case in referential.cases}
         case = model.ActivityRef(
-            f"{certification.referential_iri}/cases/{quote(assessment.case_id)}",
+            vocab.case(certification.code, assessment.case_id),
             titles.get(assessment.case_id) or assessment.title,
         )
     else:
@@ -122,7 +127,15 @@ def placement_of(assessment: Assessment) -> model.Placement:
         course_ref(assessment),
         model.ActivityRef(assessment_iri, assessment.title),
         case,
+        float(assessment.score_maximum),
     )
+
+
+def assessment_score(given: float, maximum: float, assessment: Assessment) -> model.Score:
+    """``given`` out of ``maximum`` on the assessment's scale, to the hundredth."""
+    top = float(assessment.score_maximum)
+    share = min(max(float(given) / float(maximum), 0.0), 1.0) if maximum > 0 else 0.0
+    return model.Score(round(share * top, SCORE_DECIMALS), 0.0, top)
 
 
 def _registration_of(person: Person, assessment: Assessment) -> uuid.UUID:
@@ -140,6 +153,7 @@ def statements_for_launch(
         return []
     return [
         build_launched(
+            vocabulary(),
             actor_of(person),
             placement_of(assessment),
             _registration_of(person, assessment),
@@ -154,23 +168,26 @@ def statements_for_submission(db: Session, submission: Submission) -> list[State
     assessment, person = submission.assessment, submission.person
     return [
         build_submitted(
+            vocabulary(),
             actor_of(person),
             placement_of(assessment),
             _registration_of(person, assessment),
             str(submission.id),
+            int(submission.attempt),
             _aware(submission.submitted_at),
         )
     ]
 
 
 def _evaluator_score(
-    referential: Referential, block_code: str, verdicts: dict[str, str]
+    referential: Referential, assessment: Assessment, verdicts: dict[str, str]
 ) -> model.Score:
-    """What this evaluator's verdicts alone would give, by the plugin's own rules."""
-    plugin = current_app.extensions["plugins"][referential.certification.code]
-    outcome = plugin.rules.block_outcome(referential.block(block_code), verdicts)
+    """What this evaluator's verdicts alone would give by the plugin's rules, on the
+    assessment's scale (the one the jury's decision uses)."""
+    plugin = _plugin(referential.certification.code)
+    outcome = plugin.rules.block_outcome(referential.block(assessment.block_code), verdicts)
     given, maximum = plugin.rules.lms_grade(referential, outcome)
-    return model.Score(min(max(float(given), 0.0), float(maximum)), 0.0, float(maximum))
+    return assessment_score(given, maximum, assessment)
 
 
 def statements_for_evaluation(db: Session, evaluation: Evaluation) -> list[Statement]:
@@ -190,10 +207,12 @@ def statements_for_evaluation(db: Session, evaluation: Evaluation) -> list[State
         actor_of(evaluation.evaluator),
         evaluation.jury_role or "evaluator",
         verdicts,
-        _evaluator_score(referential, assessment.block_code, verdicts),
+        _evaluator_score(referential, assessment, verdicts),
+        int(submission.attempt),
     )
     return [
         build_evaluated(
+            vocabulary(),
             actor_of(person),
             placement_of(assessment),
             _registration_of(person, assessment),
@@ -203,16 +222,77 @@ def statements_for_evaluation(db: Session, evaluation: Evaluation) -> list[State
     ]
 
 
-def _decision_input(decision: Decision) -> model.Decision:
-    maximum = float(decision.score_maximum)
+def _jury(db: Session, decision: Decision) -> tuple[model.Actor, ...]:
+    """Who sat and signed: the evaluators recorded on the decision and its signer."""
+    ids = [e.get("person_id") for e in decision.evaluators or [] if isinstance(e, dict)]
+    ids.append(decision.signed_by_id)
+    people = (db.get(Person, person_id) for person_id in dict.fromkeys(ids) if person_id)
+    return tuple(actor_of(person) for person in people if person is not None)
+
+
+def _decision_input(db: Session, decision: Decision) -> model.Decision:
+    submission = decision.submission
+    referential = _referential(decision.certification_code, decision.referential_version)
+    competencies = []
+    for result in decision.competency_results or []:
+        code = str(result["code"])
+        competencies.append(
+            model.CompetencyResult(
+                code,
+                referential.competency(code).wording,
+                bool(result.get("acquired")),
+                int(result.get("met", 0)),
+                int(result.get("total", 0)),
+            )
+        )
     return model.Decision(
         str(decision.id),
         bool(decision.block_acquired),
-        model.Score(min(max(float(decision.score_given), 0.0), maximum), 0.0, maximum),
-        {
-            str(result["code"]): "acquired" if result.get("acquired") else "not_acquired"
-            for result in decision.competency_results or []
-        },
+        assessment_score(decision.score_given, decision.score_maximum, submission.assessment),
+        tuple(competencies),
+        _jury(db, decision),
+        int(submission.attempt),
+        str(decision.supersedes_id) if decision.supersedes_id is not None else None,
+    )
+
+
+def _counts_as(referential: Referential, block_code: str) -> list[model.BlockRef]:
+    """The current version's blocks an older version's block counts as (equivalence table)."""
+    plugin = _plugin(referential.certification.code)
+    if referential.version == plugin.current.version:
+        return []
+    codes = plugin.translate_blocks(referential.version, {block_code})
+    return [block_ref(plugin.current, code) for code in sorted(codes)]
+
+
+def _rests_on(db: Session, decision: Decision, basis_id: int, acquired_only: bool) -> bool:
+    """Whether the statement grounded on decision ``basis_id`` now rests on ``decision``:
+    it is that decision, or corrects it (through a chain of corrections)."""
+    current: Decision | None = decision
+    while current is not None and (current.block_acquired or not acquired_only):
+        if current.id == basis_id:
+            return True
+        current = db.get(Decision, current.supersedes_id) if current.supersedes_id else None
+    return False
+
+
+def _ledger_entry_of(db: Session, decision: Decision) -> LedgerEntry | None:
+    return db.scalar(
+        select(LedgerEntry).where(
+            LedgerEntry.person_id == decision.person_id,
+            LedgerEntry.certification_code == decision.certification_code,
+            LedgerEntry.referential_version == decision.referential_version,
+            LedgerEntry.block_code == decision.block_code,
+        )
+    )
+
+
+def _award_of(db: Session, decision: Decision) -> CertificationAward | None:
+    return db.scalar(
+        select(CertificationAward).where(
+            CertificationAward.person_id == decision.person_id,
+            CertificationAward.certification_code == decision.certification_code,
+        )
     )
 
 
@@ -222,35 +302,70 @@ def statements_for_decision(
     ledger_entry: LedgerEntry | None,
     award: CertificationAward | None,
 ) -> list[Statement]:
-    """Passed/failed for the block, then achieved (ledger), earned (award), and the void of
-    the decided statement this decision supersedes."""
+    """Passed/failed for the block and for each competency, then achieved (ledger), earned
+    (award); for a correction, achieved / earned again when they rested on the superseded
+    decision, and the voids of everything that rested on it."""
+    vocab = vocabulary()
     submission = decision.submission
     assessment, person = submission.assessment, submission.person
     actor, placement = actor_of(person), placement_of(assessment)
     reg = _registration_of(person, assessment)
     at = _aware(decision.decided_at)
-    statements = [build_block_decided(actor, placement, reg, _decision_input(decision), at)]
-    if ledger_entry is not None:
+    facts = _decision_input(db, decision)
+    statements = [build_block_decided(vocab, actor, placement, reg, facts, at)]
+    statements += build_competency_results(vocab, actor, placement, reg, facts, at)
+    old = db.get(Decision, decision.supersedes_id) if decision.supersedes_id else None
+    entry = ledger_entry if ledger_entry is not None else _ledger_entry_of(db, decision)
+    old_had_achieved = (
+        old is not None and entry is not None and _rests_on(db, old, entry.decision_id, True)
+    )
+    if ledger_entry is not None or (old_had_achieved and decision.block_acquired):
+        referential = _referential(decision.certification_code, decision.referential_version)
         statements.append(
             build_block_acquired(
+                vocab,
                 actor,
                 placement.certification,
                 placement.block,
                 placement.course,
                 reg,
-                str(ledger_entry.decision_id),
+                str(decision.id),
+                facts.jury,
                 at,
+                _counts_as(referential, decision.block_code),
             )
         )
-    if award is not None:
-        statements.append(_earned(db, person, award, reg, at))
-    if decision.supersedes_id is not None:
-        statements.append(_void_superseded(db, decision, actor, at))
+    standing_award = award if award is not None else _award_of(db, decision)
+    old_had_earned = (
+        old is not None
+        and standing_award is not None
+        and _rests_on(db, old, standing_award.decision_id, False)
+    )
+    if standing_award is not None and (award is not None or old_had_earned):
+        statements.append(_earned(db, person, standing_award, decision, facts.jury, reg, at))
+    if old is not None:
+        earned_cert = None
+        if old_had_earned and standing_award is not None:
+            earned_cert = certification_ref(
+                _referential(standing_award.certification_code, standing_award.referential_version)
+            )
+        superseded = superseded_statement_ids(
+            vocab, actor, placement, _decision_input(db, old), old_had_achieved, earned_cert
+        )
+        signer = db.get(Person, decision.signed_by_id) if decision.signed_by_id else None
+        voider = actor_of(signer) if signer is not None else actor
+        statements += [build_voided(vocab, voider, target, reg, at) for target in superseded]
     return statements
 
 
 def _earned(
-    db: Session, person: Person, award: CertificationAward, reg: uuid.UUID, at: datetime
+    db: Session,
+    person: Person,
+    award: CertificationAward,
+    basis: Decision,
+    jury: tuple[model.Actor, ...],
+    reg: uuid.UUID,
+    at: datetime,
 ) -> Statement:
     referential = _referential(award.certification_code, award.referential_version)
     # The blocks held when the award was granted (never later ones: a replay must rebuild the
@@ -270,23 +385,19 @@ def _earned(
         )
         for entry in entries
     ]
+    basis_block = block_ref(
+        _referential(basis.certification_code, basis.referential_version), basis.block_code
+    )
     return build_certification_earned(
-        actor_of(person), certification_ref(referential), blocks, at, reg
+        vocabulary(),
+        actor_of(person),
+        certification_ref(referential),
+        blocks,
+        (basis_block, str(basis.id)),
+        jury,
+        at,
+        reg,
     )
-
-
-def _void_superseded(
-    db: Session, decision: Decision, learner: model.Actor, at: datetime
-) -> Statement:
-    old = db.get(Decision, decision.supersedes_id)
-    if old is None:
-        raise LookupError(f"decision {decision.supersedes_id} superseded by {decision.id} is gone")
-    referential = _referential(old.certification_code, old.referential_version)
-    voided = decided_statement_id(
-        learner, certification_ref(referential), block_ref(referential, old.block_code), str(old.id)
-    )
-    signer = db.get(Person, decision.signed_by_id) if decision.signed_by_id else None
-    return build_voided(actor_of(signer) if signer is not None else learner, voided, at)
 
 
 @dataclass(frozen=True)

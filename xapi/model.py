@@ -9,9 +9,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from urllib.parse import quote
-
-from xapi.vocabulary import PROFILE_BASE
 
 _CODE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -42,15 +39,15 @@ class Actor:
 class CertificationRef:
     """A certification under one referential version.
 
-    ``code`` is the plugin's short code (used to mint our block IRIs); ``iri`` is the public
-    identifier of the certification, normally its RNCP page (``vocabulary.rncp_iri``).
+    ``code`` is the plugin's short code: with the block code it keys our version-independent
+    IRIs (``Vocabulary.certification`` / ``.block``); ``rncp_code`` and ``version`` travel as
+    context extensions.
     """
 
     code: str
     rncp_code: str | None
     title: str
     version: str
-    iri: str
 
     def __post_init__(self) -> None:
         if not _CODE.match(self.code):
@@ -58,12 +55,6 @@ class CertificationRef:
         if not _CODE.match(self.version):
             raise ValueError(f"CertificationRef.version must match {_CODE.pattern}")
         _require_text(self.title, "CertificationRef.title")
-        _require_iri(self.iri, "CertificationRef.iri")
-
-    @property
-    def referential_iri(self) -> str:
-        """Our IRI for this referential version (the root of its blocks' IRIs)."""
-        return f"{PROFILE_BASE}/certifications/{quote(self.code)}/{quote(self.version)}"
 
 
 @dataclass(frozen=True)
@@ -94,13 +85,31 @@ class ActivityRef:
 
 @dataclass(frozen=True)
 class Placement:
-    """Where an assessment sits: certification ▸ block ▸ case, placed in one course."""
+    """Where an assessment sits: certification ▸ block ▸ case, placed in one course.
+
+    ``score_maximum`` is the assessment's scale (the LMS gradebook's): every score reported
+    about this assessment (each evaluator's, the jury's) uses it, so an LRS never sees two
+    scales for one assessment.
+    """
 
     certification: CertificationRef
     block: BlockRef
     course: ActivityRef
     assessment: ActivityRef
     case: ActivityRef
+    score_maximum: float = 100.0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.score_maximum) and self.score_maximum > 0):
+            raise ValueError("Placement.score_maximum must be a positive number")
+
+    def check_scale(self, score: Score) -> None:
+        """Refuse a score on another scale than the assessment's."""
+        if score.min != 0 or score.max != self.score_maximum:
+            raise ValueError(
+                f"score [{score.min}, {score.max}] is not on the assessment's scale "
+                f"[0, {self.score_maximum}]"
+            )
 
 
 @dataclass(frozen=True)
@@ -128,26 +137,79 @@ class Score:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """One evaluator's signed reading of a submission."""
+    """One evaluator's signed reading of a submission (attempt number ``attempt``)."""
 
     evaluation_id: str
     evaluator: Actor
     jury_role: str
     verdicts: dict[str, str]
     score: Score
+    attempt: int = 1
+
+    def __post_init__(self) -> None:
+        _require_attempt(self.attempt)
 
     def __hash__(self) -> int:  # dict field: hash by identity of the signed evaluation
         return hash(self.evaluation_id)
 
 
 @dataclass(frozen=True)
+class CompetencyResult:
+    """The jury's result on one competency of the block: acquired or not, criteria met."""
+
+    code: str
+    wording: str
+    acquired: bool
+    met: int
+    total: int
+
+    def __post_init__(self) -> None:
+        if not _CODE.match(self.code):
+            raise ValueError(f"CompetencyResult.code must match {_CODE.pattern}: {self.code!r}")
+        _require_text(self.wording, "CompetencyResult.wording")
+        if not 0 <= self.met <= self.total:
+            raise ValueError(f"competency {self.code}: {self.met} met out of {self.total}")
+
+    @property
+    def result(self) -> str:
+        return "acquired" if self.acquired else "not_acquired"
+
+
+@dataclass(frozen=True)
 class Decision:
-    """The jury's outcome for one submission's block."""
+    """The jury's outcome for one submission's block.
+
+    ``jury`` are the people who sat and signed (pseudonymous); ``supersedes`` is the
+    ``decision_id`` of the decision this one corrects, on the same submission.
+    """
 
     decision_id: str
     acquired: bool
     score: Score
-    competency_results: dict[str, str]
+    competencies: tuple[CompetencyResult, ...]
+    jury: tuple[Actor, ...] = ()
+    attempt: int = 1
+    supersedes: str | None = None
+
+    def __post_init__(self) -> None:
+        _require_attempt(self.attempt)
+        if not self.competencies:
+            raise ValueError("a decision has at least one competency result")
+        codes = [c.code for c in self.competencies]
+        if len(set(codes)) != len(codes):
+            raise ValueError("a decision has one result per competency")
+        if self.supersedes == self.decision_id:
+            raise ValueError("a decision cannot supersede itself")
+
+    @property
+    def competency_results(self) -> dict[str, str]:
+        """Competency code -> ``acquired`` / ``not_acquired``."""
+        return {c.code: c.result for c in self.competencies}
 
     def __hash__(self) -> int:
         return hash(self.decision_id)
+
+
+def _require_attempt(attempt: int) -> None:
+    if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
+        raise ValueError(f"attempt numbers start at 1, got {attempt!r}")

@@ -1,11 +1,15 @@
-"""The published xAPI Profile (``profile.jsonld``) and a checker of statements against it.
+"""The published xAPI Profile (``xapi.profile_document``) and a checker of statements against it.
+
+The statement says which profile it commits to (its ``contextActivities.category``); the checker
+builds that profile for the statement's IRI base, so statements of any deployment are checked.
 
 ``check_statement`` finds the statement template whose determining properties (verb, object
 activity type) match, then checks the template's context activity types, its ``rules`` and our
 extensions' inline JSON Schemas. It implements the parts of xAPI Profiles 1.0 this profile uses:
 - JSONPath: ``$``, ``.name``, ``['iri']``, ``[*]`` and ``[n]`` (no filters, no recursion);
 - rule ``presence`` (included / excluded / recommended), ``any``, ``all``, ``none``, ``selector``;
-- JSON Schema: ``type``, ``pattern``, ``enum``, ``minProperties``, ``additionalProperties``.
+- JSON Schema: ``type``, ``pattern``, ``enum``, ``minimum``, ``minProperties``,
+  ``additionalProperties``.
 Anything else in the profile is refused loudly (ProfileError), so the checker never silently
 skips a rule it does not understand.
 """
@@ -16,10 +20,10 @@ import json
 import re
 from collections.abc import Iterator
 from functools import cache
-from importlib import resources
 from typing import Any
 
-from xapi.vocabulary import PROFILE_BASE, PROFILE_VERSION
+from xapi.profile_document import build_profile
+from xapi.vocabulary import PROFILE_VERSION_NUMBER, Vocabulary
 
 
 class ProfileError(Exception):
@@ -38,20 +42,34 @@ _DETERMINING_CONTEXT = {
 
 
 @cache
-def load_profile() -> dict[str, Any]:
-    """Read ``profile.jsonld`` from the package (cached; treat the result as read-only)."""
-    text = resources.files("xapi").joinpath("profile.jsonld").read_text(encoding="utf-8")
-    profile: dict[str, Any] = json.loads(text)
+def load_profile(base: str) -> dict[str, Any]:
+    """The profile for the IRI base ``base`` (cached; treat the result as read-only)."""
+    profile = build_profile(Vocabulary(base))
     if profile.get("type") != "Profile" or not profile.get("templates"):
-        raise ProfileError("profile.jsonld is not an xAPI Profile with templates")
+        raise ProfileError("the profile document is not an xAPI Profile with templates")
     return profile
+
+
+def vocabulary_of(statement: dict[str, Any]) -> Vocabulary | None:
+    """The vocabulary whose profile version the statement commits to in its category."""
+    suffix = f"/profile/{PROFILE_VERSION_NUMBER}"
+    for iri in evaluate_path("$.context.contextActivities.category[*].id", statement):
+        if isinstance(iri, str) and iri.endswith(suffix):
+            try:
+                return Vocabulary(iri.removesuffix(suffix))
+            except ValueError:
+                return None
+    return None
 
 
 def find_template(statement: dict[str, Any]) -> dict[str, Any] | None:
     """The template whose verb and object activity type match the statement, if any."""
+    vocab = vocabulary_of(statement)
+    if vocab is None:
+        return None
     verb = _get(statement, "verb", "id")
     object_type = _get(statement, "object", "definition", "type")
-    templates: list[dict[str, Any]] = load_profile()["templates"]
+    templates: list[dict[str, Any]] = load_profile(vocab.base)["templates"]
     for template in templates:
         wanted_type = template.get("objectActivityType", _MISSING)
         if template["verb"] == verb and (wanted_type is _MISSING or wanted_type == object_type):
@@ -64,17 +82,20 @@ def check_statement(statement: dict[str, Any]) -> list[str]:
 
     Each problem is one line naming the template and the rule's location.
     """
+    vocab = vocabulary_of(statement)
+    if vocab is None:
+        return [f"no profile version .../profile/{PROFILE_VERSION_NUMBER} in the category"]
     template = find_template(statement)
     if template is None:
         return [
-            f"no template of {PROFILE_VERSION} for verb {_get(statement, 'verb', 'id')!r} "
+            f"no template of {vocab.profile_version} for verb {_get(statement, 'verb', 'id')!r} "
             f"and object type {_get(statement, 'object', 'definition', 'type')!r}"
         ]
     name = template["id"]
     problems = [f"{name}: {p}" for p in _check_context_types(template, statement)]
     for rule in template.get("rules", []):
         problems.extend(f"{name}: {p}" for p in _check_rule(rule, statement))
-    problems.extend(f"{name}: {p}" for p in _check_extensions(statement))
+    problems.extend(f"{name}: {p}" for p in _check_extensions(vocab, statement))
     return problems
 
 
@@ -154,8 +175,8 @@ def _check_context_types(template: dict[str, Any], statement: dict[str, Any]) ->
     return problems
 
 
-def _check_extensions(statement: dict[str, Any]) -> list[str]:
-    schemas = _extension_schemas()
+def _check_extensions(vocab: Vocabulary, statement: dict[str, Any]) -> list[str]:
+    schemas = _extension_schemas(vocab.base)
     problems = []
     for where, kind in (("context", "ContextExtension"), ("result", "ResultExtension")):
         extensions = _get(statement, where, "extensions")
@@ -164,7 +185,7 @@ def _check_extensions(statement: dict[str, Any]) -> list[str]:
         for iri, value in extensions.items():
             known = schemas.get(iri)
             if known is None:
-                if iri.startswith(PROFILE_BASE):
+                if iri.startswith(vocab.base + "/"):
                     problems.append(f"{where} extension {iri} is not in the profile")
                 continue
             if known[0] != kind:
@@ -174,10 +195,10 @@ def _check_extensions(statement: dict[str, Any]) -> list[str]:
 
 
 @cache
-def _extension_schemas() -> dict[str, tuple[str, dict[str, Any]]]:
+def _extension_schemas(base: str) -> dict[str, tuple[str, dict[str, Any]]]:
     return {
         concept["id"]: (concept["type"], json.loads(concept["inlineSchema"]))
-        for concept in load_profile()["concepts"]
+        for concept in load_profile(base)["concepts"]
         if concept["type"].endswith("Extension")
     }
 
@@ -188,8 +209,9 @@ _JSON_TYPES: dict[str, type | tuple[type, ...]] = {
     "array": list,
     "boolean": bool,
     "number": (int, float),
+    "integer": int,
 }
-_SCHEMA_KEYS = {"type", "pattern", "enum", "minProperties", "additionalProperties"}
+_SCHEMA_KEYS = {"type", "pattern", "enum", "minimum", "minProperties", "additionalProperties"}
 
 
 def _check_schema(schema: dict[str, Any], value: Any) -> list[str]:
@@ -199,9 +221,13 @@ def _check_schema(schema: dict[str, Any], value: Any) -> list[str]:
     expected = schema.get("type")
     if expected is not None:
         python_type = _JSON_TYPES[expected]
-        if not isinstance(value, python_type) or (expected == "number" and value is True):
+        if not isinstance(value, python_type) or (
+            isinstance(value, bool) and expected != "boolean"
+        ):
             return [f"must be a JSON {expected}"]
     problems = []
+    if "minimum" in schema and value < schema["minimum"]:
+        problems.append(f"{value!r} is below the minimum {schema['minimum']}")
     if "pattern" in schema and not re.search(schema["pattern"], value):
         problems.append(f"{value!r} does not match {schema['pattern']}")
     if "enum" in schema and value not in schema["enum"]:

@@ -5,14 +5,21 @@ Shape, shared by every builder:
   event), so a statement rebuilt for a retry is byte-for-byte the same and an LRS never stores
   it twice;
 - the actor is pseudonymous: ``account {homePage: LMS issuer, name: LTI sub}``, never a name or
-  an email;
+  an email; so are the jury members in ``context.instructor`` / ``context.team``;
 - ``timestamp`` is the moment of the fact, in UTC with a ``Z``; naive datetimes are refused;
+- language maps are ``fr-FR`` (verb displays also ``en-US``), ``context.language`` is ``fr-FR``
+  and ``context.platform`` is ``ltiservice`` (except on voids: xAPI allows ``platform`` only when
+  the object is an Activity);
+- certifications, blocks and competencies have version-independent IRIs (certification code +
+  block / competency code); the RNCP codes and the referential version are context extensions;
+- every score about an assessment is on the assessment's own scale (``Placement.score_maximum``);
 - ``contextActivities`` values are arrays; ``category`` always holds our profile version, which
-  commits the statement to one of the profile's templates (``xapi/profile.jsonld``).
+  commits the statement to one of the profile's templates (``xapi.profile``).
 
 cmi5's discipline is borrowed without claiming cmi5: ``result.success`` only on passed/failed.
-Ordering rules across statements (one ``passed`` per block and registration, no ``failed`` after
-``passed``) need history and are the caller's job.
+A correction is a new decision: its passed/failed statement points (``context.statement``) to
+the one it supersedes, which is voided together with every statement resting on it
+(``superseded_statement_ids``), and ``achieved`` / ``earned`` are issued again on the new one.
 """
 
 from __future__ import annotations
@@ -22,26 +29,28 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from xapi.model import (
     ActivityRef,
     Actor,
     BlockRef,
     CertificationRef,
+    CompetencyResult,
     Decision,
     Evaluation,
     Placement,
     Score,
 )
 from xapi.vocabulary import (
-    COMPETENCY_RESULTS,
     CRITERION_VERDICTS,
-    PROFILE_VERSION,
+    LANGUAGE,
+    PLATFORM,
     STATEMENT_ID_NAMESPACE,
     ActivityType,
     Extension,
+    OurActivityType,
     Verb,
+    Vocabulary,
 )
 
 Statement = dict[str, Any]
@@ -57,16 +66,6 @@ def statement_id(kind: str, actor: Actor, object_iri: str, local_id: str) -> str
     return str(uuid.uuid5(STATEMENT_ID_NAMESPACE, key))
 
 
-def block_iri(certification: CertificationRef, block: BlockRef) -> str:
-    """Our IRI of a block under one referential version."""
-    return f"{certification.referential_iri}/blocks/{quote(block.code)}"
-
-
-def competency_iri(certification: CertificationRef, code: str) -> str:
-    """Our IRI of a competency under one referential version."""
-    return f"{certification.referential_iri}/competencies/{quote(code)}"
-
-
 def format_timestamp(moment: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and ``Z``; a naive datetime is a ValueError."""
     if moment.tzinfo is None or moment.utcoffset() is None:
@@ -75,7 +74,12 @@ def format_timestamp(moment: datetime) -> str:
 
 
 def build_launched(
-    actor: Actor, placement: Placement, registration: uuid.UUID, launch_id: str, at: datetime
+    vocab: Vocabulary,
+    actor: Actor,
+    placement: Placement,
+    registration: uuid.UUID,
+    launch_id: str,
+    at: datetime,
 ) -> Statement:
     """A learner opened the assessment from the LMS (one statement per LTI launch).
 
@@ -83,31 +87,44 @@ def build_launched(
     """
     assessment = placement.assessment
     return _statement(
+        vocab,
         statement_id("launched", actor, assessment.iri, launch_id),
         actor,
         Verb.LAUNCHED,
         _activity(assessment.iri, ActivityType.ASSESSMENT, assessment.title),
-        _assessment_context(placement, registration),
+        _assessment_context(vocab, placement, registration, None),
         at,
     )
 
 
 def build_submitted(
-    actor: Actor, placement: Placement, registration: uuid.UUID, submission_id: str, at: datetime
+    vocab: Vocabulary,
+    actor: Actor,
+    placement: Placement,
+    registration: uuid.UUID,
+    submission_id: str,
+    attempt: int,
+    at: datetime,
 ) -> Statement:
-    """A learner handed in an attempt (one statement per submission, drafts excluded)."""
+    """A learner handed in attempt number ``attempt`` (drafts are not reported).
+
+    ``result.completion`` is true: the work is complete as far as the learner is concerned.
+    """
     assessment = placement.assessment
     return _statement(
+        vocab,
         statement_id("submitted", actor, assessment.iri, submission_id),
         actor,
         Verb.SUBMITTED,
         _activity(assessment.iri, ActivityType.ASSESSMENT, assessment.title),
-        _assessment_context(placement, registration),
+        _assessment_context(vocab, placement, registration, attempt),
         at,
+        {"completion": True},
     )
 
 
 def build_evaluated(
+    vocab: Vocabulary,
     actor: Actor,
     placement: Placement,
     registration: uuid.UUID,
@@ -123,15 +140,17 @@ def build_evaluated(
     _check_values(evaluation.verdicts, CRITERION_VERDICTS, "criterion verdict")
     if not _JURY_ROLE.match(evaluation.jury_role):
         raise ValueError(f"jury role must match {_JURY_ROLE.pattern}: {evaluation.jury_role!r}")
+    placement.check_scale(evaluation.score)
     assessment = placement.assessment
-    context = _assessment_context(placement, registration)
+    context = _assessment_context(vocab, placement, registration, evaluation.attempt)
     context["instructor"] = _agent(evaluation.evaluator)
-    context["extensions"][Extension.JURY_ROLE] = evaluation.jury_role
+    context["extensions"][vocab.extension(Extension.JURY_ROLE)] = evaluation.jury_role
     result = {
         "score": _score(evaluation.score),
-        "extensions": {Extension.RESULT_CRITERION_VERDICTS: dict(evaluation.verdicts)},
+        "extensions": {vocab.extension(Extension.CRITERION_VERDICTS): dict(evaluation.verdicts)},
     }
     return _statement(
+        vocab,
         statement_id("evaluated", actor, assessment.iri, evaluation.evaluation_id),
         actor,
         Verb.SCORED,
@@ -143,6 +162,7 @@ def build_evaluated(
 
 
 def build_block_decided(
+    vocab: Vocabulary,
     actor: Actor,
     placement: Placement,
     registration: uuid.UUID,
@@ -151,31 +171,39 @@ def build_block_decided(
 ) -> Statement:
     """The jury decided the block: ``passed`` (acquired) or ``failed``, with ``success``.
 
-    The object is the block; the competencies decided are in ``contextActivities.other`` and
-    their results in a result extension. A superseding decision has its own ``decision_id``;
-    void the previous statement with ``build_voided``.
+    The object is the block; the jury is ``context.team``; the competencies decided (named
+    with their wording) are in ``contextActivities.other`` and their results in a result
+    extension (each also gets its own statement: ``build_competency_results``). A correction
+    points to the statement it supersedes in ``context.statement``.
     """
-    _check_values(decision.competency_results, COMPETENCY_RESULTS, "competency result")
     cert, block = placement.certification, placement.block
-    iri = block_iri(cert, block)
-    context = _block_context(cert, block, placement.course, registration)
+    placement.check_scale(decision.score)
+    context = _block_context(vocab, cert, block, placement.course, registration, decision.jury)
+    context["extensions"][vocab.extension(Extension.ATTEMPT)] = decision.attempt
     context["contextActivities"]["other"] = [
         _activity(placement.assessment.iri, ActivityType.ASSESSMENT, placement.assessment.title),
-        *(
-            _activity(competency_iri(cert, code), ActivityType.COMPETENCY, None)
-            for code in sorted(decision.competency_results)
-        ),
+        *(_competency_activity(vocab, cert, c) for c in decision.competencies),
     ]
+    if decision.supersedes is not None:
+        context["statement"] = _statement_ref(
+            decided_statement_id(vocab, actor, cert, block, decision.supersedes)
+        )
     result = {
         "score": _score(decision.score),
         "success": decision.acquired,
-        "extensions": {Extension.RESULT_COMPETENCY_RESULTS: dict(decision.competency_results)},
+        "completion": True,
+        "extensions": {vocab.extension(Extension.COMPETENCY_RESULTS): decision.competency_results},
     }
     return _statement(
-        decided_statement_id(actor, cert, block, decision.decision_id),
+        vocab,
+        decided_statement_id(vocab, actor, cert, block, decision.decision_id),
         actor,
         Verb.PASSED if decision.acquired else Verb.FAILED,
-        _activity(iri, ActivityType.BLOCK, block.title),
+        _activity(
+            vocab.block(cert.code, block.code),
+            vocab.activity_type(OurActivityType.BLOCK),
+            block.title,
+        ),
         context,
         at,
         result,
@@ -183,93 +211,233 @@ def build_block_decided(
 
 
 def decided_statement_id(
-    actor: Actor, certification: CertificationRef, block: BlockRef, decision_id: str
+    vocab: Vocabulary,
+    actor: Actor,
+    certification: CertificationRef,
+    block: BlockRef,
+    decision_id: str,
 ) -> str:
     """The id ``build_block_decided`` gives the statement of ``decision_id``."""
-    return statement_id("decided", actor, block_iri(certification, block), decision_id)
+    return statement_id("decided", actor, vocab.block(certification.code, block.code), decision_id)
+
+
+def build_competency_results(
+    vocab: Vocabulary,
+    actor: Actor,
+    placement: Placement,
+    registration: uuid.UUID,
+    decision: Decision,
+    at: datetime,
+) -> list[Statement]:
+    """One statement per competency the decision rules on: ``passed`` when acquired, else
+    ``failed``, object the competency, pointing to the block's decided statement.
+
+    So « who holds competency C1.2 » is one query (verb + competency IRI). No score: the
+    assessment's scale belongs to the block, and a competency is acquired or not.
+    """
+    cert, block = placement.certification, placement.block
+    decided = decided_statement_id(vocab, actor, cert, block, decision.decision_id)
+    statements = []
+    for competency in decision.competencies:
+        context = _block_context(vocab, cert, block, placement.course, registration, decision.jury)
+        context["contextActivities"]["parent"] = [_block_activity(vocab, cert, block)]
+        context["contextActivities"]["grouping"].insert(0, _certification_activity(vocab, cert))
+        context["contextActivities"]["other"] = [
+            _activity(placement.assessment.iri, ActivityType.ASSESSMENT, placement.assessment.title)
+        ]
+        context["extensions"][vocab.extension(Extension.ATTEMPT)] = decision.attempt
+        context["statement"] = _statement_ref(decided)
+        statements.append(
+            _statement(
+                vocab,
+                competency_statement_id(vocab, actor, cert, competency.code, decision.decision_id),
+                actor,
+                Verb.PASSED if competency.acquired else Verb.FAILED,
+                _competency_activity(vocab, cert, competency),
+                context,
+                at,
+                {"success": competency.acquired, "completion": True},
+            )
+        )
+    return statements
+
+
+def competency_statement_id(
+    vocab: Vocabulary,
+    actor: Actor,
+    certification: CertificationRef,
+    competency_code: str,
+    decision_id: str,
+) -> str:
+    """The id ``build_competency_results`` gives one competency's statement of a decision."""
+    iri = vocab.competency(certification.code, competency_code)
+    return statement_id("competency", actor, iri, decision_id)
 
 
 def build_block_acquired(
+    vocab: Vocabulary,
     actor: Actor,
     certification: CertificationRef,
     block: BlockRef,
     course: ActivityRef,
     registration: uuid.UUID,
     decision_id: str,
+    jury: Sequence[Actor],
     at: datetime,
+    counts_as: Sequence[BlockRef] = (),
 ) -> Statement:
-    """The block entered the capitalisation ledger: acquired for good (TLA ``achieved``).
+    """The block is in the capitalisation ledger, acquired for good (our verb ``achieved``).
 
-    ``context.statement`` points to the ``passed`` statement of the decision it rests on.
+    ``context.statement`` points to the ``passed`` statement of ``decision_id``, the standing
+    decision it rests on (after a correction, the correcting one: the statement is issued
+    again). ``counts_as`` are the blocks of the certification's current version this block
+    counts as (equivalence table), in ``contextActivities.other``, so that a query on a current
+    block with ``related_activities`` also finds what was acquired under an older version.
     """
-    context = _block_context(certification, block, course, registration)
-    context["statement"] = {
-        "objectType": "StatementRef",
-        "id": decided_statement_id(actor, certification, block, decision_id),
-    }
-    iri = block_iri(certification, block)
+    iri = vocab.block(certification.code, block.code)
+    context = _block_context(vocab, certification, block, course, registration, jury)
+    context["statement"] = _statement_ref(
+        decided_statement_id(vocab, actor, certification, block, decision_id)
+    )
+    equivalents = [b for b in counts_as if b.code != block.code]
+    if equivalents:
+        context["contextActivities"]["other"] = [
+            _block_activity(vocab, certification, b) for b in equivalents
+        ]
     return _statement(
-        statement_id("acquired", actor, iri, decision_id),
+        vocab,
+        acquired_statement_id(vocab, actor, certification, block, decision_id),
         actor,
-        Verb.ACHIEVED,
-        _activity(iri, ActivityType.BLOCK, block.title),
+        vocab.achieved,
+        _activity(iri, vocab.activity_type(OurActivityType.BLOCK), block.title),
         context,
         at,
     )
+
+
+def acquired_statement_id(
+    vocab: Vocabulary,
+    actor: Actor,
+    certification: CertificationRef,
+    block: BlockRef,
+    decision_id: str,
+) -> str:
+    """The id ``build_block_acquired`` gives the achieved statement resting on ``decision_id``."""
+    return statement_id("acquired", actor, vocab.block(certification.code, block.code), decision_id)
 
 
 def build_certification_earned(
+    vocab: Vocabulary,
     actor: Actor,
     certification: CertificationRef,
     blocks: Sequence[BlockRef],
+    basis: tuple[BlockRef, str],
+    jury: Sequence[Actor],
     at: datetime,
     registration: uuid.UUID | None = None,
 ) -> Statement:
-    """The ledger now satisfies the certification's combination rule (``earned``).
+    """The ledger satisfies the certification's combination rule (``earned``).
 
-    One per person, certification and referential version; the blocks that made it are in
-    ``contextActivities.other``.
+    ``basis`` is the (block, decision id) of the jury decision that completed it:
+    ``context.statement`` points to that decision's statement, and a correction of it issues
+    the statement again. The blocks that made it are in ``contextActivities.other``.
     """
     if not blocks:
         raise ValueError("a certification is earned with at least one block")
+    basis_block, decision_id = basis
     context: dict[str, Any] = {
         "contextActivities": {
-            "other": [
-                _activity(block_iri(certification, b), ActivityType.BLOCK, b.title) for b in blocks
-            ],
-            "category": _category(),
+            "other": [_block_activity(vocab, certification, b) for b in blocks],
+            "category": _category(vocab),
         },
-        "extensions": _certification_extensions(certification, None),
+        "extensions": _certification_extensions(vocab, certification, None),
+        "statement": _statement_ref(
+            decided_statement_id(vocab, actor, certification, basis_block, decision_id)
+        ),
     }
     if registration is not None:
         context["registration"] = _registration(registration)
+    if jury:
+        context["team"] = _team(jury)
     return _statement(
-        statement_id("earned", actor, certification.iri, certification.version),
+        vocab,
+        earned_statement_id(vocab, actor, certification, decision_id),
         actor,
         Verb.EARNED,
-        _activity(certification.iri, ActivityType.CERTIFICATION, certification.title),
+        _certification_activity(vocab, certification),
         context,
         at,
     )
 
 
-def build_voided(actor: Actor, voided_statement_id: str, at: datetime) -> Statement:
-    """Void a statement we sent (a decision superseded, an evaluation withdrawn).
+def earned_statement_id(
+    vocab: Vocabulary, actor: Actor, certification: CertificationRef, decision_id: str
+) -> str:
+    """The id ``build_certification_earned`` gives the earned statement resting on a decision."""
+    return statement_id(
+        "earned",
+        actor,
+        vocab.certification(certification.code),
+        f"{certification.version}\x1f{decision_id}",
+    )
 
-    ``actor`` is who voids (the jury member or the platform's admin, pseudonymous).
+
+def build_voided(
+    vocab: Vocabulary,
+    actor: Actor,
+    voided_statement_id: str,
+    registration: uuid.UUID | None,
+    at: datetime,
+) -> Statement:
+    """Void a statement we sent (a decision superseded, and what rested on it).
+
+    ``actor`` is who voids (the jury member who signed the correction, pseudonymous); the
+    registration is the learner's, so a query by registration finds the correction too.
     """
     target = str(uuid.UUID(voided_statement_id))
+    context: dict[str, Any] = {"contextActivities": {"category": _category(vocab)}}
+    if registration is not None:
+        context["registration"] = _registration(registration)
     return _statement(
+        vocab,
         statement_id("voided", actor, target, target),
         actor,
         Verb.VOIDED,
-        {"objectType": "StatementRef", "id": target},
-        {"contextActivities": {"category": _category()}},
+        _statement_ref(target),
+        context,
         at,
     )
 
 
+def superseded_statement_ids(
+    vocab: Vocabulary,
+    actor: Actor,
+    placement: Placement,
+    decision: Decision,
+    acquired: bool,
+    earned: CertificationRef | None,
+) -> list[str]:
+    """Ids of the statements a correction of ``decision`` voids, in the order they were sent.
+
+    The decided statement, its competency statements, the ``achieved`` resting on it when it
+    put the block in the ledger (``acquired``), and the ``earned`` resting on it when it
+    completed the certification (``earned``: the certification as it was awarded).
+    """
+    cert, block = placement.certification, placement.block
+    ids = [decided_statement_id(vocab, actor, cert, block, decision.decision_id)]
+    ids += [
+        competency_statement_id(vocab, actor, cert, c.code, decision.decision_id)
+        for c in decision.competencies
+    ]
+    if acquired:
+        ids.append(acquired_statement_id(vocab, actor, cert, block, decision.decision_id))
+    if earned is not None:
+        ids.append(earned_statement_id(vocab, actor, earned, decision.decision_id))
+    return ids
+
+
 def _statement(
+    vocab: Vocabulary,
     statement_id: str,
     actor: Actor,
     verb: str,
@@ -278,44 +446,91 @@ def _statement(
     at: datetime,
     result: dict[str, Any] | None = None,
 ) -> Statement:
+    english, french = _verb_display(vocab, verb)
     statement: Statement = {
         "id": statement_id,
         "actor": _agent(actor),
-        "verb": {"id": verb, "display": {"en-US": _VERB_DISPLAY[verb]}},
+        "verb": {"id": verb, "display": {LANGUAGE: french, "en-US": english}},
         "object": obj,
     }
     if result is not None:
         statement["result"] = result
+    context["language"] = LANGUAGE
+    if obj.get("objectType") == "Activity":  # xAPI: platform only about an Activity
+        context["platform"] = PLATFORM
     statement["context"] = context
     statement["timestamp"] = format_timestamp(at)
     return statement
 
 
 _VERB_DISPLAY = {
-    Verb.LAUNCHED: "launched",
-    Verb.SUBMITTED: "submitted",
-    Verb.SCORED: "scored",
-    Verb.PASSED: "passed",
-    Verb.FAILED: "failed",
-    Verb.ACHIEVED: "achieved",
-    Verb.EARNED: "earned",
-    Verb.VOIDED: "voided",
+    Verb.LAUNCHED: ("launched", "a ouvert"),
+    Verb.SUBMITTED: ("submitted", "a déposé"),
+    Verb.SCORED: ("scored", "a été évalué(e)"),
+    Verb.PASSED: ("passed", "a validé"),
+    Verb.FAILED: ("failed", "n'a pas validé"),
+    Verb.EARNED: ("earned", "a obtenu"),
+    Verb.VOIDED: ("voided", "a annulé"),
 }
+
+
+def _verb_display(vocab: Vocabulary, verb: str) -> tuple[str, str]:
+    if verb == vocab.achieved:
+        return ("achieved", "a acquis")
+    return _VERB_DISPLAY[verb]
 
 
 def _agent(actor: Actor) -> dict[str, Any]:
     return {"objectType": "Agent", "account": {"homePage": actor.homepage, "name": actor.name}}
 
 
+def _team(jury: Sequence[Actor]) -> dict[str, Any]:
+    """The jury as an anonymous Group of pseudonymous agents, each once, in a stable order."""
+    members = sorted(set(jury), key=lambda a: (a.homepage, a.name))
+    return {"objectType": "Group", "member": [_agent(member) for member in members]}
+
+
+def _statement_ref(statement_id: str) -> dict[str, str]:
+    return {"objectType": "StatementRef", "id": str(uuid.UUID(statement_id))}
+
+
 def _activity(iri: str, type_iri: str, title: str | None) -> dict[str, Any]:
     definition: dict[str, Any] = {"type": type_iri}
     if title is not None:
-        definition["name"] = {"fr": title}
+        definition["name"] = {LANGUAGE: title}
     return {"objectType": "Activity", "id": iri, "definition": definition}
 
 
-def _category() -> list[dict[str, Any]]:
-    return [_activity(PROFILE_VERSION, ActivityType.PROFILE, None)]
+def _certification_activity(vocab: Vocabulary, certification: CertificationRef) -> dict[str, Any]:
+    return _activity(
+        vocab.certification(certification.code),
+        vocab.activity_type(OurActivityType.CERTIFICATION),
+        certification.title,
+    )
+
+
+def _block_activity(
+    vocab: Vocabulary, certification: CertificationRef, block: BlockRef
+) -> dict[str, Any]:
+    return _activity(
+        vocab.block(certification.code, block.code),
+        vocab.activity_type(OurActivityType.BLOCK),
+        block.title,
+    )
+
+
+def _competency_activity(
+    vocab: Vocabulary, certification: CertificationRef, competency: CompetencyResult
+) -> dict[str, Any]:
+    return _activity(
+        vocab.competency(certification.code, competency.code),
+        vocab.activity_type(OurActivityType.COMPETENCY),
+        competency.wording,
+    )
+
+
+def _category(vocab: Vocabulary) -> list[dict[str, Any]]:
+    return [_activity(vocab.profile_version, ActivityType.PROFILE, None)]
 
 
 def _registration(registration: uuid.UUID) -> str:
@@ -325,52 +540,71 @@ def _registration(registration: uuid.UUID) -> str:
 
 
 def _certification_extensions(
-    certification: CertificationRef, block: BlockRef | None
+    vocab: Vocabulary, certification: CertificationRef, block: BlockRef | None
 ) -> dict[str, Any]:
-    extensions: dict[str, Any] = {Extension.REFERENTIAL_VERSION: certification.version}
+    extensions: dict[str, Any] = {
+        vocab.extension(Extension.CERTIFICATION_CODE): certification.code,
+        vocab.extension(Extension.REFERENTIAL_VERSION): certification.version,
+    }
     if certification.rncp_code is not None:
-        extensions[Extension.RNCP_CODE] = certification.rncp_code
-    if block is not None and block.rncp_block_code is not None:
-        extensions[Extension.RNCP_BLOCK_CODE] = block.rncp_block_code
+        extensions[vocab.extension(Extension.RNCP_CODE)] = certification.rncp_code
+    if block is not None:
+        extensions[vocab.extension(Extension.BLOCK_CODE)] = block.code
+        if block.rncp_block_code is not None:
+            extensions[vocab.extension(Extension.RNCP_BLOCK_CODE)] = block.rncp_block_code
     return extensions
 
 
-def _certification_activity(certification: CertificationRef) -> dict[str, Any]:
-    return _activity(certification.iri, ActivityType.CERTIFICATION, certification.title)
-
-
-def _assessment_context(placement: Placement, registration: uuid.UUID) -> dict[str, Any]:
+def _assessment_context(
+    vocab: Vocabulary, placement: Placement, registration: uuid.UUID, attempt: int | None
+) -> dict[str, Any]:
     cert, block = placement.certification, placement.block
+    extensions = _certification_extensions(vocab, cert, block)
+    if attempt is not None:
+        if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
+            raise ValueError(f"attempt numbers start at 1, got {attempt!r}")
+        extensions[vocab.extension(Extension.ATTEMPT)] = attempt
     return {
         "registration": _registration(registration),
         "contextActivities": {
-            "parent": [_activity(block_iri(cert, block), ActivityType.BLOCK, block.title)],
+            "parent": [_block_activity(vocab, cert, block)],
             "grouping": [
-                _certification_activity(cert),
+                _certification_activity(vocab, cert),
                 _activity(placement.course.iri, ActivityType.COURSE, placement.course.title),
             ],
-            "other": [_activity(placement.case.iri, ActivityType.CASE, placement.case.title)],
-            "category": _category(),
+            "other": [
+                _activity(
+                    placement.case.iri,
+                    vocab.activity_type(OurActivityType.CASE),
+                    placement.case.title,
+                )
+            ],
+            "category": _category(vocab),
         },
-        "extensions": _certification_extensions(cert, block),
+        "extensions": extensions,
     }
 
 
 def _block_context(
+    vocab: Vocabulary,
     certification: CertificationRef,
     block: BlockRef,
     course: ActivityRef,
     registration: uuid.UUID,
+    jury: Sequence[Actor],
 ) -> dict[str, Any]:
-    return {
+    context: dict[str, Any] = {
         "registration": _registration(registration),
         "contextActivities": {
-            "parent": [_certification_activity(certification)],
+            "parent": [_certification_activity(vocab, certification)],
             "grouping": [_activity(course.iri, ActivityType.COURSE, course.title)],
-            "category": _category(),
+            "category": _category(vocab),
         },
-        "extensions": _certification_extensions(certification, block),
+        "extensions": _certification_extensions(vocab, certification, block),
     }
+    if jury:
+        context["team"] = _team(jury)
+    return context
 
 
 def _score(score: Score) -> dict[str, float]:

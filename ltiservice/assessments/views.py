@@ -25,7 +25,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from ltiservice import db
+from ltiservice import credentials, db
 from ltiservice.assessments import access, display, files, limits, path, results, submissions
 from ltiservice.errors import AuthorisationError, NotFoundError, ServiceError, render_error
 from ltiservice.evaluations import ledger
@@ -396,4 +396,26 @@ def path_page(assessment_id: int) -> str:
         assessment=req.assessment,
         picture=picture,
         svg=path.build_svg(picture),
+        badges=[
+            (issued, issued.ledger_entry)
+            for issued in credentials.credentials_of(req.db, req.context.person_id, req.plugin.code)
+        ],
     )
+
+
+@bp.get("/<int:assessment_id>/path/credentials/<int:credential_id>", endpoint="credential")
+def credential_download(assessment_id: int, credential_id: int) -> ResponseReturnValue:
+    """One of my Open Badges 3.0 credentials, as the signed JWT-VC file."""
+    req = _open(assessment_id)
+    mine = {
+        issued.id: issued
+        for issued in credentials.credentials_of(req.db, req.context.person_id, req.plugin.code)
+    }
+    issued = mine.get(credential_id)
+    if issued is None:
+        raise NotFoundError("Cette attestation n'existe pas dans votre parcours.")
+    entry = issued.ledger_entry
+    response = current_app.response_class(issued.token, mimetype="application/vc+jwt")
+    filename = f"{entry.certification_code}-{entry.block_code}.jwt"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

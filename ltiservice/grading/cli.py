@@ -152,6 +152,55 @@ def combination_sentences(rule: CombinationRule) -> list[str]:
     return sentences
 
 
+@plugins_cli.command("export-case")
+@click.argument("code")
+@click.option("--version", "version", default=None, help="Version du référentiel (courante sinon).")
+@click.option(
+    "--base-url",
+    default=None,
+    help="Adresse publique du service, pour les champs uri (réglage base_url sinon).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Fichier à écrire (sortie standard sinon).",
+)
+def export_case_command(
+    code: str, version: str | None, base_url: str | None, output: Path | None
+) -> None:
+    """Écrit le référentiel au format 1EdTech CASE v1.1 (CFPackage JSON)."""
+    import json
+
+    from ltiservice.config import ConfigError, load_settings
+    from ltiservice.grading.case import build_case_package, referential_last_change
+
+    plugins = _installed()
+    plugin = plugins.get(code) or plugins.get(code.upper())
+    if plugin is None:
+        known = ", ".join(sorted(plugins)) or "aucun"
+        raise click.ClickException(f"certification inconnue : {code} (installées : {known})")
+    try:
+        referential = plugin.referential(version)
+    except KeyError as exc:
+        raise click.ClickException(str(exc.args[0])) from exc
+    if base_url is None:
+        try:
+            base_url = load_settings().base_url
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from exc
+    package = build_case_package(
+        referential, base_url, referential_last_change(plugin), referential is plugin.current
+    )
+    text = json.dumps(package.package, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"{output} : CFPackage {package.identifier}", err=True)
+
+
 # Authoring commands live in their own module; registered here so `plugins` is one group.
 from ltiservice.grading.cli_authoring import export_moodle_command, scaffold_command  # noqa: E402
 

@@ -2,6 +2,7 @@
 
 from ltiservice.db import Base
 from ltiservice.models.assessment import Assessment, Submission, SubmissionFile
+from ltiservice.models.credential import IssuedCredential
 from ltiservice.models.evaluation import CertificationAward, Decision, Evaluation, LedgerEntry
 from ltiservice.models.lrs import LrsDestination
 from ltiservice.models.ltistore import LtiStoreEntry
@@ -18,6 +19,7 @@ __all__ = [
     "Decision",
     "Deployment",
     "Evaluation",
+    "IssuedCredential",
     "LedgerEntry",
     "LrsDestination",
     "LtiStoreEntry",

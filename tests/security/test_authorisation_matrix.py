@@ -45,7 +45,12 @@ SKIPPED = {
     "lti_registration.finish": "LTI Dynamic Registration (tests/lti/test_registration.py)",
     "lti_registration.without_link": "refused, no link (tests/lti/test_registration_links.py)",
 }
-SKIPPED_BLUEPRINTS = {"demo": "the demo platform, refused in production (tests/demo/)"}
+SKIPPED_BLUEPRINTS = {
+    "demo": "the demo platform, refused in production (tests/demo/)",
+    "xapi_iris": "public xAPI profile and activity definitions, no identity (tests/xapi_iris/)",
+    "case": "the installed referentials as CASE v1.1, public data (tests/grading/test_case.py)",
+    "credentials": "issuer profiles and revocation lists, public by design (tests/credentials/)",
+}
 
 #: Column order of the expected statuses below.
 ACTORS = (
@@ -112,6 +117,13 @@ PROBES = (
     Probe("assessments.receipt", "GET", _a("/receipt/{submission}"), A_ONLY),
     Probe("assessments.results", "GET", _a("/results"), LEARNER_PAGE),
     Probe("assessments.path", "GET", _a("/path"), LEARNER_PAGE),
+    # Nobody holds a credential in this world: the learner's own download is a 404 too.
+    Probe(
+        "assessments.credential",
+        "GET",
+        _a("/path/credentials/1"),
+        (404, 404, 403, 403, 403, 403, 404, 401, 401),
+    ),
     Probe("assessments.confirm_submit", "GET", _a("/submit"), LEARNER_PAGE),
     Probe("evaluations.dashboard", "GET", _a("/dashboard"), TRAINER),
     Probe("evaluations.grade", "GET", _a("/submissions/{submission}/grade"), TRAINER),

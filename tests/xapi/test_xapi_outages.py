@@ -11,7 +11,7 @@ import pytest
 
 from tests.peers.ralph import RalphLRS
 from tests.xapi.fault_proxy import Fault, FaultProxy
-from tests.xapi.samples import AT, PLACEMENT, REGISTRATION
+from tests.xapi.samples import AT, PLACEMENT, REGISTRATION, VOCAB
 from xapi.client import LrsClient, RetryableFailure, deliver_with_retries
 from xapi.model import Actor
 from xapi.statements import build_submitted
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.peer
 def _submissions(count: int) -> list[dict[str, Any]]:
     learner = Actor("https://moodle.example.org", f"sub-{uuid.uuid4().hex[:12]}")
     return [
-        build_submitted(learner, PLACEMENT, REGISTRATION, f"submission-{n}", AT)
+        build_submitted(VOCAB, learner, PLACEMENT, REGISTRATION, f"submission-{n}", 1, AT)
         for n in range(count)
     ]
 

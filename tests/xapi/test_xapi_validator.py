@@ -21,7 +21,7 @@ def test_every_builder_output_is_valid(xapi_validator: XapiValidator) -> None:
 def test_the_validator_catches_what_we_must_never_send(
     xapi_validator: XapiValidator,
 ) -> None:
-    bad = copy.deepcopy(all_statements()["passed"])
+    bad = copy.deepcopy(all_statements()["block-passed"])
     bad["result"]["score"].update(scaled=1.5, raw=120)
     bad["context"]["contextActivities"]["parent"] = bad["context"]["contextActivities"]["parent"][0]
     bad["timestamp"] = "2025-03-14T08:30:00"

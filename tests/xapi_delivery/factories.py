@@ -49,8 +49,14 @@ class World:
     assessment_ids: dict[str, int]  # block code -> assessment id
 
 
-def make_world(app: Flask, blocks: tuple[str, ...] = ("B1", "B2B")) -> World:
-    """An organisation with one course where each block of CRCA is placed once."""
+def make_world(
+    app: Flask,
+    blocks: tuple[str, ...] = ("B1", "B2B"),
+    version: str = VERSION,
+    score_maximum: float = 100.0,
+) -> World:
+    """An organisation with one course where each block of CRCA (in ``version``) is placed
+    once, graded out of ``score_maximum``."""
     token = secrets.token_hex(4)
     with app.app_context():
         session = db.session()
@@ -76,7 +82,7 @@ def make_world(app: Flask, blocks: tuple[str, ...] = ("B1", "B2B")) -> World:
         session.flush()
         assessments = {}
         for block in blocks:
-            cases = _plugin().referential(VERSION).cases_for(block)
+            cases = _plugin().referential(version).cases_for(block)
             assessment = Assessment(
                 organisation_id=organisation.id,
                 platform_id=platform.id,
@@ -85,9 +91,10 @@ def make_world(app: Flask, blocks: tuple[str, ...] = ("B1", "B2B")) -> World:
                 resource_link_id=f"link-{block}-{token}",
                 title=f"Cas pratique {block}",
                 certification_code=CERTIFICATION,
-                referential_version=VERSION,
+                referential_version=version,
                 block_code=block,
                 case_id=cases[0].id if cases else None,
+                score_maximum=score_maximum,
             )
             session.add(assessment)
             session.flush()
@@ -141,8 +148,8 @@ def submit(session: Session, world: World, block: str, attempt: int = 1) -> Subm
     return submission
 
 
-def criteria(block: str) -> list[str]:
-    referential = _plugin().referential(VERSION)
+def criteria(block: str, version: str = VERSION) -> list[str]:
+    referential = _plugin().referential(version)
     return [c.id for comp in referential.block(block).competencies for c in comp.criteria]
 
 
@@ -150,12 +157,15 @@ def sign(
     session: Session, submission: Submission, evaluator_id: int, role: str, verdict: str
 ) -> Evaluation:
     """One evaluator signs the same verdict on every criterion of the block."""
-    block = submission.assessment.block_code
+    assessment = submission.assessment
     evaluation = Evaluation(
         submission_id=submission.id,
         evaluator_id=evaluator_id,
         jury_role=role,
-        verdicts={cid: {"verdict": verdict, "remark": ""} for cid in criteria(block)},
+        verdicts={
+            cid: {"verdict": verdict, "remark": ""}
+            for cid in criteria(assessment.block_code, assessment.referential_version)
+        },
         status="signed",
         signed_at=datetime.now(UTC),
     )
@@ -171,12 +181,14 @@ def decide(
     verdict: str,
     signer_id: int,
     supersedes: Decision | None = None,
+    at: datetime | None = None,
 ) -> Decision:
     """The jury's decision with the plugin's outcome, the ledger and award, then the event."""
     plugin = _plugin()
-    referential = plugin.referential(VERSION)
+    version = submission.assessment.referential_version
+    referential = plugin.referential(version)
     block = referential.block(submission.assessment.block_code)
-    verdicts = dict.fromkeys(criteria(block.code), verdict)
+    verdicts = dict.fromkeys(criteria(block.code, version), verdict)
     outcome = plugin.rules.block_outcome(block, verdicts)
     given, maximum = plugin.rules.lms_grade(referential, outcome)
     decision = Decision(
@@ -184,7 +196,7 @@ def decide(
         submission_id=submission.id,
         person_id=submission.person_id,
         certification_code=CERTIFICATION,
-        referential_version=VERSION,
+        referential_version=version,
         block_code=block.code,
         verdicts=verdicts,
         competency_results=[
@@ -194,10 +206,11 @@ def decide(
         block_acquired=outcome.acquired,
         score_given=given,
         score_maximum=maximum,
-        evaluators=[],
+        evaluators=[{"person_id": signer_id, "role": "hierarchy"}],
         signed_by_id=signer_id,
         supersedes_id=supersedes.id if supersedes else None,
         correction_reason="Erreur de saisie" if supersedes else None,
+        decided_at=at or datetime.now(UTC),
     )
     session.add(decision)
     session.flush()

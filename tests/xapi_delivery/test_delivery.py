@@ -15,7 +15,7 @@ from ltiservice.statements import registration
 from tests.peers.ralph import RalphLRS
 from tests.xapi_delivery.conftest import EMITTED, queued_statements, run_worker
 from tests.xapi_delivery.factories import World, add_lrs, full_history, make_world, set_active
-from xapi.vocabulary import Verb, rncp_iri
+from xapi.vocabulary import Verb, Vocabulary
 
 pytestmark = pytest.mark.peer
 
@@ -24,8 +24,18 @@ def _agent(world: World) -> str:
     return json.dumps({"account": {"homePage": world.issuer, "name": world.learner_sub}})
 
 
-def _verbs(statements: list[dict]) -> Counter[str]:
-    return Counter(s["verb"]["id"].rsplit("/", 1)[-1] for s in statements)
+def _kinds(statements: list[dict]) -> Counter[tuple[str, str]]:
+    """(verb, object activity type) by their last IRI segment."""
+    return Counter(
+        (s["verb"]["id"].rsplit("/", 1)[-1], s["object"]["definition"]["type"].rsplit("/", 1)[-1])
+        for s in statements
+    )
+
+
+def _competencies(app: Flask, block: str) -> int:
+    with app.app_context():
+        referential = app.extensions["plugins"]["CRCA"].referential("RNCP41351")
+        return len(referential.block(block).competencies)
 
 
 def test_the_history_of_a_candidate_is_in_the_lrs_and_found_by_xapi_filters(
@@ -42,9 +52,21 @@ def test_the_history_of_a_candidate_is_in_the_lrs_and_found_by_xapi_filters(
     assert (report.delivered, report.retried, report.dead) == (len(queued), 0, 0)
     assert [m.status for m in queued_statements(app)] == ["delivered"] * len(queued)
     by_agent = ralph_lrs.query(agent=_agent(world))
-    # The void's actor is the jury member who signed the correction, not the learner.
-    assert _verbs(by_agent) == Counter(
-        {"submit": 2, "scored": 3, "passed": 2, "failed": 1, "achieved": 2, "earned": 1}
+    vocab = Vocabulary(app.config["SETTINGS"].xapi_base)
+    b1, b2b = _competencies(app, "B1"), _competencies(app, "B2B")
+    # One statement per competency result; the void's actor is the jury member who signed the
+    # correction, not the learner.
+    assert _kinds(by_agent) == Counter(
+        {
+            ("submit", "assessment"): 2,
+            ("scored", "assessment"): 3,
+            ("passed", "block"): 2,
+            ("failed", "block"): 1,
+            ("passed", "competency"): b1 + b2b,
+            ("failed", "competency"): b2b,
+            ("achieved", "block"): 2,
+            ("earned", "certification"): 1,
+        }
     )
     assert {s["id"] for s in by_agent} | {
         s["id"]
@@ -54,24 +76,36 @@ def test_the_history_of_a_candidate_is_in_the_lrs_and_found_by_xapi_filters(
     for statement_id in (m.payload["id"] for m in queued):
         assert ralph_lrs.count_stored(statement_id) == 1
 
-    passed = ralph_lrs.query(agent=_agent(world), verb=Verb.PASSED)
-    assert sorted(s["object"]["id"].rsplit("/", 2)[-2:][1] for s in passed) == ["B1", "B2B"]
+    passed = [
+        s
+        for s in ralph_lrs.query(agent=_agent(world), verb=Verb.PASSED)
+        if s["object"]["id"].startswith(vocab.certification("CRCA") + "/blocks/")
+    ]
+    assert sorted(s["object"]["id"] for s in passed) == [
+        vocab.block("CRCA", "B1"),
+        vocab.block("CRCA", "B2B"),
+    ]
     assert {s["result"]["success"] for s in passed} == {True}
     assert {s["result"]["score"]["scaled"] for s in passed} == {1.0}
     results = passed[0]["result"]["extensions"]
     assert set(next(iter(results.values())).values()) == {"acquired"}
 
     earned = ralph_lrs.query(agent=_agent(world), verb=Verb.EARNED)
-    assert [s["object"]["id"] for s in earned] == [rncp_iri("RNCP41351")]
-    on_certification = ralph_lrs.query(agent=_agent(world), activity=rncp_iri("RNCP41351"))
+    assert [s["object"]["id"] for s in earned] == [vocab.certification("CRCA")]
+    on_certification = ralph_lrs.query(agent=_agent(world), activity=vocab.certification("CRCA"))
     assert [s["id"] for s in on_certification] == [earned[0]["id"]]
 
     candidature = str(registration(world.issuer, world.learner_sub, "CRCA"))
     in_registration = ralph_lrs.query(registration=candidature)
-    assert len(in_registration) == len(by_agent)  # earned carries the registration too
     failed = ralph_lrs.query(agent=_agent(world), verb=Verb.FAILED)
-    voids = [s for s in ralph_lrs.query(verb=Verb.VOIDED) if s["object"]["id"] == failed[0]["id"]]
-    assert len(voids) == 1
+    voids = [
+        s
+        for s in ralph_lrs.query(verb=Verb.VOIDED)
+        if s["context"].get("registration") == candidature
+    ]
+    # The correction voids the failed block statement and its competency statements.
+    assert {s["object"]["id"] for s in voids} == {s["id"] for s in failed}
+    assert len(in_registration) == len(by_agent) + len(voids)
     # Pseudonymous: no name or email from the LMS in what we sent (the LRS adds its own
     # ``authority``, an mbox of its user).
     ours = json.dumps([{k: v for k, v in s.items() if k != "authority"} for s in by_agent + voids])
@@ -112,7 +146,9 @@ def test_two_destinations_get_the_same_statements(
     agent = _agent(world)
     organisation_side = {s["id"]: s for s in ralph_lrs.query(agent=agent)}
     branch_side = {s["id"]: s for s in branch_lrs.query(agent=agent)}
-    assert organisation_side.keys() == branch_side.keys() and len(branch_side) == len(ids) - 1
+    voids = {m.payload["id"] for m in queued if m.payload["verb"]["id"] == Verb.VOIDED}
+    assert organisation_side.keys() == branch_side.keys()
+    assert len(branch_side) == len(ids) - len(voids)
     for statement_id, statement in branch_side.items():
         assert statement["context"] == organisation_side[statement_id]["context"]
         assert branch_lrs.count_stored(statement_id) == 1
