@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ltiservice.models import OutboxMessage
+from ltiservice.models import OutboxMention, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -154,15 +154,19 @@ def enqueue(
     person_id: int | None = None,
     agent_id: int | None = None,
     fact: str | None = None,
+    mentions: Iterable[int] = (),
 ) -> OutboxMessage | None:
     """Add a delivery to the caller's transaction; a known dedupe key adds nothing.
 
-    ``person_id`` is whom the delivery is about, ``agent_id`` another person it names and
-    ``fact`` the stored fact it reports: erasure and replays find rows by these.
+    ``person_id`` is whom the delivery is about, ``mentions`` every other person it names
+    (``agent_id``, the first of them, when not given) and ``fact`` the stored fact it
+    reports: erasure and replays find rows by these.
     """
     existing = db.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
     if existing is not None:
         return None
+    named = [p for p in dict.fromkeys([*mentions, *([agent_id] if agent_id else [])])]
+    named = [p for p in named if p != person_id]
     message = OutboxMessage(
         organisation_id=organisation_id,
         kind=kind,
@@ -170,8 +174,9 @@ def enqueue(
         dedupe_key=dedupe_key,
         payload=payload,
         person_id=person_id,
-        agent_id=agent_id,
+        agent_id=agent_id or (named[0] if named else None),
         fact=fact,
+        mentions=[OutboxMention(person_id=p) for p in named],
     )
     db.add(message)
     return message

@@ -12,7 +12,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ltiservice.assessments import files
@@ -22,6 +22,7 @@ from ltiservice.models import (
     Decision,
     Evaluation,
     LedgerEntry,
+    OutboxMention,
     OutboxMessage,
     Person,
     Platform,
@@ -195,9 +196,13 @@ def _erase_deliveries(db: Session, person: Person, pseudonym: str) -> dict[str, 
             message.last_error = ERASED_DELIVERY
             counts["pending_deliveries"] += 1
         message.payload = _without_identity(message.payload)
+    mentioned = select(OutboxMention.message_id).where(OutboxMention.person_id == person.id)
     naming = db.scalars(
         select(OutboxMessage)
-        .where(OutboxMessage.agent_id == person.id, OutboxMessage.person_id != person.id)
+        .where(
+            or_(OutboxMessage.agent_id == person.id, OutboxMessage.id.in_(mentioned)),
+            or_(OutboxMessage.person_id.is_(None), OutboxMessage.person_id != person.id),
+        )
         .with_for_update()
     )
     for message in naming:

@@ -76,7 +76,7 @@ def queue_statements(
                 dedupe_key=dedupe_key(destination.id, statement["id"]),
                 payload=statement,
                 person_id=person_id,
-                agent_id=agents.other_than(statement, person_id),
+                mentions=agents.others_than(statement, person_id),
                 fact=fact,
             )
             added += message is not None
@@ -102,13 +102,14 @@ class _Agents:
             )
         return self._known[key]
 
-    def other_than(self, statement: dict[str, Any], person_id: int | None) -> int | None:
-        instructor = (statement.get("context") or {}).get("instructor") or {}
-        for agent in (statement.get("actor") or {}, instructor):
-            found = self._find(agent.get("account"))
-            if found is not None and found != person_id:
-                return found
-        return None
+    def others_than(self, statement: dict[str, Any], person_id: int | None) -> list[int]:
+        """Everyone the statement names but ``person_id``: actor, instructor, team members."""
+        context = statement.get("context") or {}
+        team = context.get("team") or {}
+        agents = [statement.get("actor") or {}, context.get("instructor") or {}]
+        agents += [m for m in team.get("member") or [] if isinstance(m, dict)]
+        found = [self._find(agent.get("account")) for agent in agents if isinstance(agent, dict)]
+        return list(dict.fromkeys(p for p in found if p is not None and p != person_id))
 
 
 class _Clients:

@@ -6,7 +6,7 @@ from ltiservice.models.credential import IssuedCredential
 from ltiservice.models.evaluation import CertificationAward, Decision, Evaluation, LedgerEntry
 from ltiservice.models.lrs import LrsDestination
 from ltiservice.models.ltistore import LtiStoreEntry
-from ltiservice.models.outbox import OutboxMessage
+from ltiservice.models.outbox import OutboxMention, OutboxMessage
 from ltiservice.models.ratelimit import RateLimitCounter
 from ltiservice.models.registration import RegistrationLink
 from ltiservice.models.tenancy import Course, Deployment, Organisation, Person, Platform
@@ -24,6 +24,7 @@ __all__ = [
     "LrsDestination",
     "LtiStoreEntry",
     "Organisation",
+    "OutboxMention",
     "OutboxMessage",
     "Person",
     "Platform",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ltiservice.db import Base
 from ltiservice.models.tenancy import utcnow
@@ -48,3 +48,21 @@ class OutboxMessage(Base):
     # The stored fact it reports (``submission:12``, ``decision:4``…): a replay skips facts a
     # destination already has, whatever ids the statements would be rebuilt with.
     fact: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Every other person the delivery names (a jury's members in `context.team`, the evaluator,
+    # the voider): erasure renames them in it. `agent_id` is the first of them.
+    mentions: Mapped[list[OutboxMention]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class OutboxMention(Base):
+    """A person named by a delivery who is not the one it is about."""
+
+    __tablename__ = "outbox_mention"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox_message.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
