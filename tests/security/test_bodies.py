@@ -75,12 +75,18 @@ def _routes(world: World) -> list[tuple[str, str, str]]:
     return found
 
 
-def _problem(response: requests.Response, wants_json: bool) -> str | None:
+def _problem(response: requests.Response, wants_json: bool, endpoint: str = "") -> str | None:
     status = response.status_code
     if status >= 500:
         return f"{status}: {response.text[:160]}"
     if status < 400:
         return None
+    if endpoint.startswith("case.") and "json" in response.headers.get("Content-Type", ""):
+        # The CASE API answers its own errors with the spec's imsx_StatusInfo; a body refused
+        # before the view gets the service's usual shapes, checked below.
+        payload = response.json()
+        if isinstance(payload, dict) and payload.get("imsx_codeMajor") == "failure":
+            return None
     if wants_json:
         try:
             payload = response.json()
@@ -131,7 +137,7 @@ def test_hostile_bodies_on_every_route_never_answer_500(lti: LtiHarness) -> None
                 accept = "text/html" if who == "anonymous" else JSON
                 response = _send(world, who, method, path, content_type, body, accept)
                 statuses[(endpoint, who, name)] = response.status_code
-                found = _problem(response, accept == JSON)
+                found = _problem(response, accept == JSON, endpoint)
                 if found:
                     problems.append(f"{method} {endpoint} as {who}, {name}: {found}")
     assert problems == []
