@@ -69,6 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     from ltiservice.assessments.routing import previous_contents_summary
     from ltiservice.assessments.views import bp as assessments_bp
     from ltiservice.case_views import bp as case_bp
+    from ltiservice.certification.views import bp as jury_bp
     from ltiservice.credentials_views import bp as credentials_bp
     from ltiservice.evaluations.views import bp as evaluations_bp
     from ltiservice.health import bp as health_bp
@@ -91,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
         assessments_bp,
         evaluations_bp,
         admin_bp,
+        jury_bp,
         case_bp,
         credentials_bp,
     ):

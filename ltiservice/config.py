@@ -74,6 +74,9 @@ class Settings:
     outbox_retry_max_s: float = 1800.0
     outbox_retry_give_up_h: float = 72.0
     cdc_xsd_version: str = "1.1.2"
+    # The organisations' CDC identifiers for the accrochage export from the jury's pages: one
+    # <organisation slug>.toml each (config/accrochage.example.toml). Empty: <instance>/accrochage.
+    accrochage_dir: str = ""
     # The built-in demo platform (`ltiservice demo` sets it): anyone may log in as its cast.
     demo_enabled: bool = False
     # Submitted files are erased this many days after the decision (0: kept).

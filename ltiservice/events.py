@@ -21,12 +21,14 @@ from ltiservice.models import (
     CertificationAward,
     Decision,
     Evaluation,
+    JuryDecision,
     LedgerEntry,
     Submission,
 )
 from ltiservice.statements import (
     statements_for_decision,
     statements_for_evaluation,
+    statements_for_jury_decision,
     statements_for_launch,
     statements_for_submission,
 )
@@ -133,3 +135,23 @@ def decision_signed(
     )
     if ledger_entry is not None:
         credential_issued(db, ledger_entry)
+
+
+def jury_decision_signed(
+    db: Session,
+    decision: JuryDecision,
+    ledger_entries: list[LedgerEntry],
+    award: CertificationAward | None,
+) -> None:
+    """The certification jury's decision took effect (its minutes were signed): the LRSs get
+    the blocks achieved and the certification earned, and each block entering the ledger gets
+    its Open Badges 3.0 credential."""
+    _report(
+        db,
+        decision.organisation_id,
+        f"jurydecision:{decision.id}",
+        lambda: statements_for_jury_decision(db, decision),
+        decision.person_id,
+    )
+    for entry in ledger_entries:
+        credential_issued(db, entry)

@@ -32,6 +32,8 @@ from ltiservice.models import (
     CertificationAward,
     Decision,
     Evaluation,
+    JuryDecision,
+    JurySession,
     LedgerEntry,
     Person,
     Submission,
@@ -265,7 +267,7 @@ def _counts_as(referential: Referential, block_code: str) -> list[model.BlockRef
     return [block_ref(plugin.current, code) for code in sorted(codes)]
 
 
-def _rests_on(db: Session, decision: Decision, basis_id: int, acquired_only: bool) -> bool:
+def _rests_on(db: Session, decision: Decision, basis_id: int | None, acquired_only: bool) -> bool:
     """Whether the statement grounded on decision ``basis_id`` now rests on ``decision``:
     it is that decision, or corrects it (through a chain of corrections)."""
     current: Decision | None = decision
@@ -277,8 +279,10 @@ def _rests_on(db: Session, decision: Decision, basis_id: int, acquired_only: boo
 
 
 def _ledger_entry_of(db: Session, decision: Decision) -> LedgerEntry | None:
+    """The entry the committee itself wrote for the block (the jury's have their own facts)."""
     return db.scalar(
         select(LedgerEntry).where(
+            LedgerEntry.body == "evaluation_committee",
             LedgerEntry.person_id == decision.person_id,
             LedgerEntry.certification_code == decision.certification_code,
             LedgerEntry.referential_version == decision.referential_version,
@@ -288,8 +292,10 @@ def _ledger_entry_of(db: Session, decision: Decision) -> LedgerEntry | None:
 
 
 def _award_of(db: Session, decision: Decision) -> CertificationAward | None:
+    """An award a committee decision completed (before the certification jury, 0011)."""
     return db.scalar(
         select(CertificationAward).where(
+            CertificationAward.jury_decision_id.is_(None),
             CertificationAward.person_id == decision.person_id,
             CertificationAward.certification_code == decision.certification_code,
         )
@@ -370,12 +376,17 @@ def _earned(
     referential = _referential(award.certification_code, award.referential_version)
     # The blocks held when the award was granted (never later ones: a replay must rebuild the
     # same statement), each under the referential version it was acquired in.
+    held_then = (
+        LedgerEntry.acquired_at <= award.granted_at
+        if award.decision_id is None
+        else LedgerEntry.decision_id <= award.decision_id
+    )
     entries = db.scalars(
         select(LedgerEntry)
         .where(
             LedgerEntry.person_id == person.id,
             LedgerEntry.certification_code == award.certification_code,
-            LedgerEntry.decision_id <= award.decision_id,
+            held_then,
         )
         .order_by(LedgerEntry.referential_version, LedgerEntry.block_code)
     )
@@ -398,6 +409,66 @@ def _earned(
         at,
         reg,
     )
+
+
+def statements_for_jury_decision(db: Session, decision: JuryDecision) -> list[Statement]:
+    """The certification jury's signed decision: ``achieved`` for each block it validated and
+    ``earned`` for the certification it awarded.
+
+    Each statement rests on the committee decision the jury followed (``context.statement``
+    points to its ``passed``). A block validated without one (VAE, or a departure from the
+    proposals) has no statement yet: the vocabulary has no jury-decided statement to point to.
+    """
+    vocab = vocabulary()
+    person = decision.person
+    actor = actor_of(person)
+    session = decision.session
+    signer = db.get(Person, session.signed_by_id) if session.signed_by_id else None
+    jury = (actor_of(signer),) if signer is not None else ()
+    reg = registration(person.platform.issuer, person.sub, decision.certification_code)
+    at = _aware(session.signed_at)
+    referential = _referential(decision.certification_code, decision.referential_version)
+    statements: list[Statement] = []
+    basis: Decision | None = None
+    for entry in db.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.jury_decision_id == decision.id)
+        .order_by(LedgerEntry.id)
+    ):
+        followed = db.get(Decision, entry.decision_id) if entry.decision_id else None
+        if followed is None:
+            continue
+        basis = followed
+        placement = placement_of(followed.submission.assessment)
+        statements.append(
+            build_block_acquired(
+                vocab,
+                actor,
+                placement.certification,
+                placement.block,
+                placement.course,
+                reg,
+                str(followed.id),
+                jury + _jury(db, followed),
+                at,
+                _counts_as(referential, entry.block_code),
+            )
+        )
+    award = db.scalar(
+        select(CertificationAward).where(CertificationAward.jury_decision_id == decision.id)
+    )
+    if award is not None and basis is None:
+        basis = _last_followed(db, decision)
+    if award is not None and basis is not None:
+        statements.append(_earned(db, person, award, basis, jury, reg, at))
+    return statements
+
+
+def _last_followed(db: Session, decision: JuryDecision) -> Decision | None:
+    """The latest committee decision the jury had before it (the basis of an award that
+    validated no new block, e.g. Mutualité's delivery after the final interview)."""
+    ids = [i for p in decision.proposals or [] for i in p.get("decision_ids") or []]
+    return db.get(Decision, max(ids)) if ids else None
 
 
 @dataclass(frozen=True)
@@ -456,6 +527,16 @@ def history(db: Session, organisation_id: int, since: datetime) -> list[HistoryI
         )
     )
     items += [HistoryItem(_aware(d.decided_at), d) for d in decisions]
+    jury_decisions = db.scalars(
+        select(JuryDecision)
+        .join(JurySession, JuryDecision.session_id == JurySession.id)
+        .where(
+            JuryDecision.organisation_id == organisation_id,
+            JurySession.status == "signed",
+            JurySession.signed_at >= since,
+        )
+    )
+    items += [HistoryItem(_aware(d.session.signed_at), d) for d in jury_decisions]
     return sorted(items, key=lambda item: (item.at, type(item.row).__name__, item.row.id))
 
 
@@ -466,8 +547,18 @@ def statements_for(db: Session, item: HistoryItem) -> list[Statement]:
         return statements_for_submission(db, row)
     if isinstance(row, Evaluation):
         return statements_for_evaluation(db, row)
-    entry = db.scalar(select(LedgerEntry).where(LedgerEntry.decision_id == row.id))
-    award = db.scalar(select(CertificationAward).where(CertificationAward.decision_id == row.id))
+    if isinstance(row, JuryDecision):
+        return statements_for_jury_decision(db, row)
+    entry = db.scalar(
+        select(LedgerEntry).where(
+            LedgerEntry.decision_id == row.id, LedgerEntry.body == "evaluation_committee"
+        )
+    )
+    award = db.scalar(
+        select(CertificationAward).where(
+            CertificationAward.decision_id == row.id, CertificationAward.jury_decision_id.is_(None)
+        )
+    )
     return statements_for_decision(db, row, entry, award)
 
 

@@ -1,8 +1,9 @@
 """« Mon parcours »: the blocks a learner holds in a certification, drawn as an SVG picture.
 
-Blocks come from the capitalisation ledger (`evaluations.ledger.acquired_blocks`: every
-referential version, translated into the current one by the plugin's equivalence table);
-the status and its French "still missing" sentences come from the plugin's combination rule.
+Blocks come from the candidate's standing (`certification.standing`): the capitalisation
+ledger (blocks acquired for good), the blocks the evaluation committee proposes and the
+certification jury has not decided yet, and the jury's award. A candidate is certified only
+when the jury awarded the certification; « conditions réunies » until then.
 The SVG is built here, server side, with every text escaped; the page pairs it with a text
 list saying the same thing.
 """
@@ -15,6 +16,7 @@ from xml.sax.saxutils import escape
 
 from markupsafe import Markup
 
+from ltiservice.certification.standing import Standing
 from ltiservice.grading.interface import (
     FINAL_INTERVIEW_FACT,
     CertificationPlugin,
@@ -34,6 +36,14 @@ class BlockCell:
     code: str
     title: str
     acquired: bool
+    proposed: bool = False  # proposed acquired by the committee, awaiting the jury
+
+    @property
+    def state(self) -> str:
+        """The cell's state in French."""
+        if self.acquired:
+            return "acquis"
+        return "proposé, en attente du jury" if self.proposed else "à acquérir"
 
 
 @dataclass(frozen=True)
@@ -54,36 +64,42 @@ class Path:
     final_interview: bool
     final_interview_passed: bool
     status: CertificationStatus
+    certified: bool = False  # the certification jury awarded the certification
+    to_present: bool = False  # conditions met: to be presented to the certification jury
 
 
 def build_path(
-    plugin: CertificationPlugin, held: frozenset[str], facts: Mapping[str, bool] | None = None
+    plugin: CertificationPlugin, standing: Standing, facts: Mapping[str, bool] | None = None
 ) -> Path:
-    """The rows of the picture and the certification status, from the held blocks."""
+    """The rows of the picture and the certification status, from the candidate's standing."""
     facts = facts or {}
     referential = plugin.current
     rule = referential.combination
+    held, proposed = standing.held, standing.proposed
     rows = []
     if rule.required_blocks:
-        cells = tuple(_cell(referential, code, held) for code in rule.required_blocks)
+        cells = tuple(_cell(referential, code, held, proposed) for code in rule.required_blocks)
         rows.append(PathRow("Blocs obligatoires", cells, len(cells), choice=False))
     for group in rule.choose:
-        cells = tuple(_cell(referential, code, held) for code in group.from_blocks)
+        cells = tuple(_cell(referential, code, held, proposed) for code in group.from_blocks)
         label = f"{group.count} parmi {' / '.join(group.from_blocks)}"
         rows.append(PathRow(label, cells, group.count, choice=True))
-    status = plugin.rules.certification_status(referential, held, facts)
     return Path(
         certification=referential.certification.title,
         version=referential.version,
         rows=tuple(rows),
         final_interview=rule.final_interview,
         final_interview_passed=bool(facts.get(FINAL_INTERVIEW_FACT)),
-        status=status,
+        status=standing.status,
+        certified=standing.certified,
+        to_present=standing.to_present,
     )
 
 
-def _cell(referential: Referential, code: str, held: frozenset[str]) -> BlockCell:
-    return BlockCell(code, referential.block(code).title, code in held)
+def _cell(
+    referential: Referential, code: str, held: frozenset[str], proposed: frozenset[str]
+) -> BlockCell:
+    return BlockCell(code, referential.block(code).title, code in held, code in proposed)
 
 
 def build_svg(path: Path) -> Markup:
@@ -100,7 +116,7 @@ def build_svg(path: Path) -> Markup:
         f'viewBox="0 0 {width} {height}" aria-labelledby="path-title path-desc">',
         f'<title id="path-title">Mon parcours : {escape(path.certification)}</title>',
         f'<desc id="path-desc">{held} bloc(s) acquis sur {total}. '
-        f"{escape(_status_sentence(path.status))}</desc>",
+        f"{escape(_status_sentence(path))}</desc>",
     ]
     y = PAD
     for row in path.rows:
@@ -125,8 +141,7 @@ def _row_svg(row: PathRow, y: int, width: int) -> str:
         )
     for index, cell in enumerate(row.cells):
         x = PAD + index * (BOX_W + GAP)
-        state = "acquis" if cell.acquired else "à acquérir"
-        parts.append(_box_svg(x, y + ROW_TITLE, cell.code, state, cell.acquired))
+        parts.append(_box_svg(x, y + ROW_TITLE, cell.code, cell.state, cell.acquired))
     return "".join(parts)
 
 
@@ -140,7 +155,9 @@ def _box_svg(x: int, y: int, code: str, state: str, acquired: bool) -> str:
     )
 
 
-def _status_sentence(status: CertificationStatus) -> str:
-    if status.granted:
-        return "Certification obtenue."
-    return "Certification non encore obtenue : " + " ".join(status.missing)
+def _status_sentence(path: Path) -> str:
+    if path.certified:
+        return "Certification obtenue (décision du jury de certification)."
+    if path.to_present:
+        return "Conditions réunies — à présenter au jury de certification."
+    return "Certification non encore obtenue : " + " ".join(path.status.missing)

@@ -27,6 +27,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ltiservice import credentials, db
 from ltiservice.assessments import access, display, files, limits, path, results, submissions
+from ltiservice.certification.standing import standing_of
 from ltiservice.errors import AuthorisationError, NotFoundError, ServiceError, render_error
 from ltiservice.evaluations import ledger
 from ltiservice.grading.interface import CertificationPlugin
@@ -383,13 +384,11 @@ def results_page(assessment_id: int) -> str:
 def path_page(assessment_id: int) -> str:
     """« Mon parcours »: the blocks held in this certification, as a picture and a list."""
     req = _open(assessment_id)
-    held = ledger.acquired_blocks(
-        req.db, req.plugin, req.context.organisation_id, req.context.person_id
-    )
+    standing = standing_of(req.db, req.plugin, req.context.organisation_id, req.context.person_id)
     facts = ledger.jury_facts(
         req.db, req.plugin.code, req.context.organisation_id, req.context.person_id
     )
-    picture = path.build_path(req.plugin, held, facts)
+    picture = path.build_path(req.plugin, standing, facts)
     return render_template(
         "assessments/path.html",
         req=req,

@@ -1,15 +1,18 @@
-"""The jury: signed evaluations side by side, its requirements, and the signed decision.
+"""The evaluation committee: signed evaluations side by side, its requirements, and the signed
+block proposal (a `Decision`).
 
 A decision is immutable. Signing one writes, in the caller's single transaction: the
-Decision, the submission's `decided` status, the ledger entry when the block is acquired, the
-certification award when the combination rule becomes met, and the outbox messages
-(`events.decision_signed`). A correction is a new Decision pointing at the one it supersedes,
-with a reason; it may never take an acquired block away (capitalisation).
+Decision, the submission's `decided` status, the ledger entry when the block is acquired AND
+the plugin gives the committee that power (``certification_jury.acquires_blocks``; elsewhere the
+certification jury acquires blocks, see `ltiservice.certification`), and the outbox messages
+(`events.decision_signed`). It never awards the certification: only the certification jury
+does. A correction is a new Decision pointing at the one it supersedes, with a reason; it may
+never take a block the committee acquired away (capitalisation).
 
 `Decision.remarks` is ``{criterion id: [remark, ...]}``: the evaluators' remarks on that
 criterion, in the order they signed. `Decision.competency_results` is
-``[{code, acquired, met, total}]``. `Decision.facts` holds jury facts the combination rule
-reads (``{"final_interview_passed": bool}`` when the certification ends with an interview).
+``[{code, acquired, met, total}]``. `Decision.facts` is no longer written: the final
+interview is recorded by the certification jury.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ from ltiservice.evaluations import ledger
 from ltiservice.evaluations.rubric import VERDICT_LABELS, Rubric, outcome_summary
 from ltiservice.evaluations.service import verdicts_of
 from ltiservice.grading.interface import (
-    FINAL_INTERVIEW_FACT,
     VERDICTS,
     BlockOutcome,
     JuryProblem,
@@ -63,7 +65,6 @@ class DecisionInput:
 
     resolved: dict[str, str] = field(default_factory=dict)  # disputed criterion -> verdict
     resolution: str = ""
-    final_interview_passed: bool = False
     correction_reason: str = ""
     # The decision the jury saw as standing when it opened the page (None: no decision yet).
     expected_current_id: int | None = None
@@ -73,7 +74,7 @@ class DecisionInput:
 class SignedDecision:
     decision: Decision
     ledger_entry: LedgerEntry | None
-    award: CertificationAward | None
+    award: CertificationAward | None  # always None: only the certification jury awards
 
 
 def _name(person: Person) -> str:
@@ -177,7 +178,8 @@ def decision_problems(
         problems.append(
             "Une décision est déjà signée : pour la corriger, indiquez le motif de la correction."
         )
-    if not problems and standing is not None and standing.block_acquired:
+    committee_acquires = rubric.referential.certification_jury.committee_acquires
+    if not problems and committee_acquires and standing is not None and standing.block_acquired:
         if not rubric.outcome(resolved_verdicts(jury, data)).acquired:  # type: ignore[arg-type]
             problems.append(
                 f"Cette correction retirerait le bloc {rubric.block.code}, déjà acquis : un "
@@ -236,11 +238,6 @@ def sign_decision(
     verdicts = resolved_verdicts(jury, data)
     outcome = rubric.outcome(verdicts)  # type: ignore[arg-type]
     assessment = submission.assessment
-    facts = (
-        {FINAL_INTERVIEW_FACT: data.final_interview_passed}
-        if rubric.referential.combination.final_interview
-        else None
-    )
     decision = Decision(
         organisation_id=assessment.organisation_id,
         submission_id=submission.id,
@@ -271,23 +268,26 @@ def sign_decision(
         signed_by_id=signer_id,
         supersedes_id=standing.id if standing else None,
         correction_reason=data.correction_reason.strip() or None if standing else None,
-        facts=facts,
     )
     db.add(decision)
     db.flush()
     submission.status = "decided"
-    entry = ledger.record_block(db, decision)
-    award = ledger.award_if_granted(db, rubric.plugin, decision)
-    decision.comment = _comment(rubric, outcome, award)
-    events.decision_signed(db, decision, entry, award)
-    return SignedDecision(decision, entry, award)
+    entry = None
+    if rubric.referential.certification_jury.committee_acquires:
+        entry = ledger.record_block(db, decision)
+    decision.comment = _comment(rubric, outcome)
+    events.decision_signed(db, decision, entry, None)
+    return SignedDecision(decision, entry, None)
 
 
-def _comment(rubric: Rubric, outcome: BlockOutcome, award: CertificationAward | None) -> str:
-    """The French summary the LMS shows beside the grade."""
+def _comment(rubric: Rubric, outcome: BlockOutcome) -> str:
+    """The French summary the LMS shows beside the grade, saying whose result it is."""
     comment = outcome_summary(rubric.block.code, outcome)
-    if award is not None:
-        comment += f". Certification {rubric.referential.certification.code} obtenue"
+    jury = rubric.referential.certification_jury
+    if not jury.committee_acquires:
+        comment += (
+            f". Proposition du comité d'évaluation, en attente de la décision du {jury.label}"
+        )
     return comment
 
 

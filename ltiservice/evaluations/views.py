@@ -172,7 +172,6 @@ def _decision_input() -> decisions.DecisionInput:
     return decisions.DecisionInput(
         resolved=resolved,
         resolution=request.form.get("resolution", ""),
-        final_interview_passed=request.form.get("final_interview_passed") == "on",
         correction_reason=request.form.get("correction_reason", ""),
         expected_current_id=int(expected) if expected.isdigit() else None,
     )

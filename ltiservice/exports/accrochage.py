@@ -1,7 +1,9 @@
 """CDC "accrochage certificateurs" XML: the certified holders declared to the SI CPF.
 
-One ``passageCertification`` per CertificationAward granted in the period (whole-certification
-passages: the XSD has no element for a block), grouped by RNCP code. The document is built with
+One ``passageCertification`` per CertificationAward the certification jury granted in the
+period, or in one jury session (whole-certification passages: the XSD has no element for a
+block), grouped by RNCP code. Awards without a jury decision (granted by the service alone
+before migration 0011) are never declared: only the jury has that power. The document is built with
 lxml in the ``urn:cdc:cpf:pc5:schema:1.0.0`` namespace and validated against the XSD of the
 configured version (``Settings.cdc_xsd_version``) BEFORE anything is written.
 
@@ -24,13 +26,21 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ltiservice.exports.identities import MODALITES_ACCES, Identity, check_cohort, load_identities
+from ltiservice.exports.identities import (
+    MODALITES_ACCES,
+    Identity,
+    check_cohort,
+    load_identities,
+    parse_identities,
+)
 from ltiservice.exports.records import Scope
 from ltiservice.exports.scope import PARIS, ExportError, paris_day
 from ltiservice.models import (
     CertificationAward,
     Decision,
     Evaluation,
+    JuryDecision,
+    JurySession,
     LedgerEntry,
     Person,
     Platform,
@@ -115,19 +125,25 @@ class Passage:
     exam_end: dt.date
 
 
-def cohort(db: Session, scope: Scope) -> list[Passage]:
-    """The awards granted in the period, in the organisation, oldest first."""
+def cohort(db: Session, scope: Scope, session_id: int | None = None) -> list[Passage]:
+    """The awards the certification jury granted in the period (or in one signed session),
+    in the organisation, oldest first."""
     stmt = (
         select(CertificationAward, Person.sub, Platform.issuer)
         .join(Person, CertificationAward.person_id == Person.id)
         .join(Platform, Person.platform_id == Platform.id)
+        .join(JuryDecision, CertificationAward.jury_decision_id == JuryDecision.id)
+        .join(JurySession, JuryDecision.session_id == JurySession.id)
         .where(
             CertificationAward.organisation_id == scope.organisation_id,
             Platform.organisation_id == scope.organisation_id,
             CertificationAward.certification_code == scope.certification_code,
+            JurySession.status == "signed",
         )
         .order_by(CertificationAward.granted_at, CertificationAward.id)
     )
+    if session_id is not None:
+        stmt = stmt.where(JuryDecision.session_id == session_id)
     if scope.period.start is not None:
         stmt = stmt.where(CertificationAward.granted_at >= scope.period.start)
     if scope.period.end is not None:
@@ -149,7 +165,8 @@ def cohort(db: Session, scope: Scope) -> list[Passage]:
 
 
 def _exam_dates(db: Session, scope: Scope, award: CertificationAward) -> tuple[dt.date, dt.date]:
-    """First and last jury session of the blocks the holder acquired (decision dates if none)."""
+    """From the first evaluation session of the blocks the holder acquired to the certification
+    jury session that awarded the certification."""
     decisions = (
         select(Decision.id, Decision.submission_id, Decision.decided_at)
         .join(LedgerEntry, LedgerEntry.decision_id == Decision.id)
@@ -169,6 +186,13 @@ def _exam_dates(db: Session, scope: Scope, award: CertificationAward) -> tuple[d
     )
     session_days = {dt.date.fromisoformat(d) for dates in sessions for d in dates or []}
     days = session_days or days or {paris_day(award.granted_at)}
+    jury_day = db.scalar(
+        select(JurySession.held_on)
+        .join(JuryDecision, JuryDecision.session_id == JurySession.id)
+        .where(JuryDecision.id == award.jury_decision_id)
+    )
+    if jury_day is not None:
+        days.add(jury_day)
     return min(days), max(days)
 
 
@@ -319,19 +343,29 @@ def build_accrochage(
     db: Session,
     scope: Scope,
     sender: Sender,
-    identities_path: Path,
+    identities_path: Path | str,
     xsd_version: str,
     now: dt.datetime | None = None,
+    session_id: int | None = None,
 ) -> tuple[bytes, int]:
-    """The validated XML document and its passage count; raises ExportError, writes nothing."""
+    """The validated XML document and its passage count; raises ExportError, writes nothing.
+
+    ``identities_path`` is the civil-status CSV's path, or its text (a file sent from the
+    browser): either way it is read, used and dropped.
+    """
     schema = load_schema(xsd_version)
-    passages = cohort(db, scope)
+    passages = cohort(db, scope, session_id)
     if not passages:
+        where = "dans cette session" if session_id is not None else "dans la période"
         raise ExportError(
-            f"Aucune certification {scope.certification_code} obtenue dans la période : "
+            f"Aucune certification {scope.certification_code} attribuée par le jury {where} : "
             "rien à déclarer, aucun fichier écrit."
         )
-    identities = load_identities(identities_path)
+    identities = (
+        load_identities(identities_path)
+        if isinstance(identities_path, Path)
+        else parse_identities(identities_path)
+    )
     check_cohort([p.key for p in passages], identities)
     document = build_flux(sender, passages, identities, now or dt.datetime.now(PARIS))
     validate(document, schema, xsd_version)

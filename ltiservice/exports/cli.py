@@ -192,6 +192,13 @@ def ledger(
     type=click.Path(path_type=Path),
     help="Identifiants CDC de l'organisme (voir config/accrochage.example.toml).",
 )
+@click.option(
+    "--session",
+    "session_id",
+    type=int,
+    default=None,
+    help="Seulement les certifications attribuées par cette session de jury (signée).",
+)
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Fichier XML.")
 def accrochage(
     organisation: str,
@@ -200,9 +207,10 @@ def accrochage(
     date_to: str | None,
     identities: Path,
     config_path: Path,
+    session_id: int | None,
     out: Path,
 ) -> None:
-    """Write the CDC accrochage XML of the certifications awarded in the period."""
+    """Write the CDC accrochage XML of the certifications the jury awarded in the period."""
     from ltiservice.exports.accrochage import build_accrochage, load_sender
     from ltiservice.exports.output import write_bytes
 
@@ -211,7 +219,9 @@ def accrochage(
         scope = build_scope(organisation, certification, date_from, date_to)
         sender = load_sender(config_path)
         version = current_app.config["SETTINGS"].cdc_xsd_version
-        document, count = build_accrochage(db.session(), scope, sender, identities, version)
+        document, count = build_accrochage(
+            db.session(), scope, sender, identities, version, session_id=session_id
+        )
         write_bytes(out, document)
     click.echo(f"{count} passage(s) de certification déclaré(s) dans {out} (XSD CDC {version}).")
 

@@ -94,6 +94,12 @@ def load_identities(path: Path) -> dict[tuple[str, str], Identity]:
         raise ExportError(f"Fichier d'identités {path} : encodage attendu UTF-8.") from None
     except OSError as exc:
         raise ExportError(f"Fichier d'identités {path} illisible : {exc.strerror}.") from None
+    return parse_identities(text, str(path))
+
+
+def parse_identities(text: str, path: str = "envoyé") -> dict[tuple[str, str], Identity]:
+    """The CSV's text (e.g. a file sent from the browser, never stored); as `load_identities`."""
+    text = text.removeprefix("\ufeff")
     header = text.split("\n", 1)[0]
     delimiter = ";" if header.count(";") >= header.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)

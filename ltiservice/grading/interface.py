@@ -25,9 +25,14 @@ from types import MappingProxyType
 from typing import Literal, get_args
 
 from ltiservice.grading.referential import (
+    CERTIFICATION_JURY,
+    EVALUATION_COMMITTEE,
+    JURY_OUTCOMES,
+    JURY_ROUTES,
     Block,
     Case,
     Certification,
+    CertificationJury,
     ChooseGroup,
     CombinationRule,
     Competency,
@@ -35,16 +40,22 @@ from ltiservice.grading.referential import (
     Equivalence,
     Exclusion,
     JuryRequirements,
+    JurySeatRule,
     Referential,
 )
 from ltiservice.grading.schema import ReferentialError, parse_referential
 
 __all__ = [
+    "CERTIFICATION_JURY",
+    "EVALUATION_COMMITTEE",
+    "JURY_OUTCOMES",
+    "JURY_ROUTES",
     "VERDICTS",
     "Block",
     "BlockOutcome",
     "Case",
     "Certification",
+    "CertificationJury",
     "CertificationPlugin",
     "CertificationStatus",
     "ChooseGroup",
@@ -54,8 +65,10 @@ __all__ = [
     "Criterion",
     "Equivalence",
     "Exclusion",
+    "JuryMember",
     "JuryProblem",
     "JuryRequirements",
+    "JurySeatRule",
     "PluginError",
     "Referential",
     "Rules",
@@ -126,6 +139,22 @@ class Seat:
     role: str
     trained_candidate: bool = False
     session_dates: tuple[datetime.date, ...] = ()
+
+
+@dataclass(frozen=True)
+class JuryMember:
+    """One person recorded on a certification jury session.
+
+    ``titular`` is False for a substitute, who names in ``substitute_for`` the titular they
+    replace; ``present`` says whether the person attended; observers are not members.
+    """
+
+    name: str
+    seat: str
+    titular: bool = True
+    present: bool = True
+    president: bool = False
+    substitute_for: str | None = None
 
 
 @dataclass(frozen=True)
@@ -241,6 +270,58 @@ class Rules:
             )
         ]
 
+    def certification_jury_problems(
+        self, referential: Referential, members: Sequence[JuryMember]
+    ) -> list[JuryProblem]:
+        """What keeps these members from forming the certification jury the referential asks for.
+
+        Checks unknown seats, substitutes (a substitute sits only in the absence of the
+        titular they replace), the number of sitting members per seat, parity between the
+        ``equal_seats``, and the president, designated among the sitting members. An empty
+        list means the jury is validly composed and its minutes may be signed.
+        """
+        jury = referential.certification_jury
+        problems = [
+            JuryProblem("unknown_seat", f"Le siège « {member.seat} » n'existe pas pour ce jury.")
+            for member in members
+            if jury.seat(member.seat) is None
+        ]
+        problems.extend(_substitute_problems(jury, members))
+        sitting = sitting_members(jury, members)
+        if not sitting:
+            problems.append(JuryProblem("nobody_sits", "Aucun membre présent ne siège."))
+        counts = {seat.code: sum(1 for m in sitting if m.seat == seat.code) for seat in jury.seats}
+        for seat in jury.seats:
+            count = counts[seat.code]
+            if count < seat.min:
+                problems.append(
+                    JuryProblem(
+                        "missing_seat",
+                        f"Siège « {seat.label} » : {seat.min} membre(s) siégeant requis, "
+                        f"{count} à ce jour.",
+                    )
+                )
+            elif seat.max is not None and count > seat.max:
+                problems.append(
+                    JuryProblem(
+                        "too_many_seat",
+                        f"Siège « {seat.label} » : {seat.max} membre(s) siégeant au plus, "
+                        f"{count} à ce jour.",
+                    )
+                )
+        parity = {counts.get(code, 0) for code in jury.equal_seats}
+        if len(parity) > 1:
+            labels = " et ".join(f"« {jury.seat_label(code)} »" for code in jury.equal_seats)
+            problems.append(
+                JuryProblem(
+                    "parity",
+                    f"Les sièges {labels} doivent compter autant de membres siégeant "
+                    f"({', '.join(str(counts.get(c, 0)) for c in jury.equal_seats)} à ce jour).",
+                )
+            )
+        problems.extend(_president_problems(jury, members, sitting))
+        return problems
+
     def certification_status(
         self,
         referential: Referential,
@@ -278,6 +359,70 @@ class Rules:
         if outcome.competency_count == 0:
             return (0.0, maximum)
         return (maximum * outcome.acquired_count / outcome.competency_count, maximum)
+
+
+def sitting_members(jury: CertificationJury, members: Sequence[JuryMember]) -> list[JuryMember]:
+    """The members who sit: present titulars, and present substitutes of an absent titular."""
+    absent = {m.name for m in members if m.titular and not m.present}
+    return [
+        member
+        for member in members
+        if member.present
+        and (
+            member.titular
+            or not jury.substitutes_only_for_absent
+            or member.substitute_for in absent
+        )
+    ]
+
+
+def _substitute_problems(
+    jury: CertificationJury, members: Sequence[JuryMember]
+) -> list[JuryProblem]:
+    if not jury.substitutes_only_for_absent:
+        return []
+    titulars = {m.name: m for m in members if m.titular}
+    problems = []
+    for member in members:
+        if member.titular or not member.present:
+            continue
+        replaced = titulars.get(member.substitute_for or "")
+        if replaced is None:
+            problems.append(
+                JuryProblem(
+                    "substitute_without_titular",
+                    f"{member.name} est suppléant : indiquez le titulaire absent qu'il remplace.",
+                )
+            )
+        elif replaced.present:
+            problems.append(
+                JuryProblem(
+                    "substitute_with_titular_present",
+                    f"{member.name} ne peut pas siéger : le suppléant ne siège qu'en l'absence du "
+                    f"titulaire qu'il remplace, et {replaced.name} est présent.",
+                )
+            )
+    return problems
+
+
+def _president_problems(
+    jury: CertificationJury, members: Sequence[JuryMember], sitting: Sequence[JuryMember]
+) -> list[JuryProblem]:
+    if not jury.president_required:
+        return []
+    presidents = [m for m in members if m.president]
+    if not presidents:
+        return [JuryProblem("no_president", "Le jury doit désigner un président en son sein.")]
+    if len(presidents) > 1:
+        return [JuryProblem("two_presidents", "Le jury ne peut avoir qu'un seul président.")]
+    if presidents[0] not in sitting:
+        return [
+            JuryProblem(
+                "president_not_sitting",
+                f"Le président ({presidents[0].name}) doit être un membre siégeant du jury.",
+            )
+        ]
+    return []
 
 
 _EXCLUSION_REASONS = {"trained_candidate": "il ou elle a formé le candidat"}

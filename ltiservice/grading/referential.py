@@ -118,6 +118,82 @@ class Case:
     duration_minutes: int | None = None
 
 
+#: What a certification jury may decide for a candidate (FAQ du CQP CRCA, seed 004).
+JURY_OUTCOMES: Mapping[str, str] = MappingProxyType(
+    {
+        "validation_totale": "Validation totale",
+        "validation_partielle": "Validation partielle par bloc(s)",
+        "absence_de_validation": "Absence de validation",
+    }
+)
+#: How a candidate comes before the certification jury.
+JURY_ROUTES: Mapping[str, str] = MappingProxyType(
+    {
+        "evaluation": "Évaluation des compétences (propositions du comité d'évaluation)",
+        "vae": "Validation des acquis de l'expérience (dossier et entretien)",
+    }
+)
+#: The bodies that may acquire a block for good.
+EVALUATION_COMMITTEE = "evaluation_committee"
+CERTIFICATION_JURY = "certification_jury"
+
+
+@dataclass(frozen=True)
+class JurySeatRule:
+    """A kind of seat on the certification jury and how many members must sit in it."""
+
+    code: str
+    label: str
+    min: int = 1
+    max: int | None = None
+
+
+@dataclass(frozen=True)
+class CertificationJury:
+    """The sovereign body that decides per candidate, and what it is made of.
+
+    ``acquires_blocks`` says which body acquires a block for good: the certification jury
+    (CRCA, courtage) or the evaluation committee itself (Mutualité: a block at 100 % of its
+    competencies), the certification jury then delivering the certification. When the
+    combination asks for a final interview, the certification jury records its outcome.
+    """
+
+    body: str
+    label: str
+    acquires_blocks: str = CERTIFICATION_JURY
+    outcomes: tuple[str, ...] = tuple(JURY_OUTCOMES)
+    routes: tuple[str, ...] = ("evaluation",)
+    seats: tuple[JurySeatRule, ...] = ()
+    #: Seats that must count as many sitting members as each other (parity).
+    equal_seats: tuple[str, ...] = ()
+    #: The jury designates a president among its sitting members.
+    president_required: bool = True
+    #: A substitute sits only in the absence of the titular they replace.
+    substitutes_only_for_absent: bool = True
+    #: People present who do not sit (e.g. the CPNEFP's secretariat): role code -> label.
+    observers: Mapping[str, str] = field(default_factory=_empty_mapping, hash=False)
+
+    def seat(self, code: str) -> JurySeatRule | None:
+        """The seat rule with this code, if the jury has one."""
+        return next((seat for seat in self.seats if seat.code == code), None)
+
+    def seat_label(self, code: str) -> str:
+        """The French label of a seat, or the code itself when unknown."""
+        seat = self.seat(code)
+        return seat.label if seat is not None else code
+
+    @property
+    def committee_acquires(self) -> bool:
+        """Whether the evaluation committee's decision acquires the block for good."""
+        return self.acquires_blocks == EVALUATION_COMMITTEE
+
+
+#: A referential that declares no certification jury: the jury acquires blocks, no seat rule.
+DEFAULT_CERTIFICATION_JURY = CertificationJury(
+    body="jury_certification", label="Jury de certification"
+)
+
+
 @dataclass(frozen=True)
 class Certification:
     """The certification a referential describes, in one version."""
@@ -144,6 +220,7 @@ class Referential:
     grade_maximum: float
     equivalences: tuple[Equivalence, ...] = ()
     cases: tuple[Case, ...] = ()
+    certification_jury: CertificationJury = DEFAULT_CERTIFICATION_JURY
 
     @property
     def version(self) -> str:

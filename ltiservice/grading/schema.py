@@ -18,9 +18,15 @@ import yaml
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from ltiservice.grading.referential import (
+    CERTIFICATION_JURY,
+    DEFAULT_CERTIFICATION_JURY,
+    EVALUATION_COMMITTEE,
+    JURY_OUTCOMES,
+    JURY_ROUTES,
     Block,
     Case,
     Certification,
+    CertificationJury,
     ChooseGroup,
     CombinationRule,
     Competency,
@@ -28,6 +34,7 @@ from ltiservice.grading.referential import (
     Equivalence,
     Exclusion,
     JuryRequirements,
+    JurySeatRule,
     Referential,
 )
 
@@ -235,6 +242,80 @@ class CaseSchema(Schema):
         return Case(**{**data, "deliverables": tuple(data["deliverables"])})
 
 
+class JurySeatSchema(Schema):
+    """One kind of seat on the certification jury."""
+
+    code = _identifier(required=True)
+    label = _text(required=True)
+    min = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=0))
+    max = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1)
+    )
+
+    @validates_schema
+    def check_bounds(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["max"] is not None and data["max"] < data["min"]:
+            raise ValidationError("Must not be lower than 'min'.", "max")
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> JurySeatRule:
+        return JurySeatRule(**data)
+
+
+class CertificationJurySchema(Schema):
+    """The sovereign certification jury: which body acquires blocks, its outcomes, its seats."""
+
+    body = _identifier(required=True)
+    label = _text(required=True)
+    acquires_blocks = fields.String(
+        load_default=CERTIFICATION_JURY,
+        validate=validate.OneOf([CERTIFICATION_JURY, EVALUATION_COMMITTEE]),
+    )
+    outcomes = fields.List(
+        fields.String(validate=validate.OneOf(list(JURY_OUTCOMES))),
+        load_default=lambda: list(JURY_OUTCOMES),
+        validate=_NOT_EMPTY,
+    )
+    routes = fields.List(
+        fields.String(validate=validate.OneOf(list(JURY_ROUTES))),
+        load_default=lambda: ["evaluation"],
+        validate=_NOT_EMPTY,
+    )
+    seats = fields.List(fields.Nested(JurySeatSchema), load_default=list)
+    equal_seats = fields.List(_identifier(), load_default=list)
+    president_required = fields.Boolean(load_default=True)
+    substitutes_only_for_absent = fields.Boolean(load_default=True)
+    observers = fields.Dict(keys=_identifier(), values=_text(), load_default=dict)
+
+    @validates_schema
+    def check_seats(self, data: dict[str, Any], **kwargs: Any) -> None:
+        errors: dict[str, Any] = {}
+        codes = Counter(seat.code for seat in data["seats"])
+        for index, seat in enumerate(data["seats"]):
+            if codes[seat.code] > 1:
+                _add(errors, ("seats", index, "code"), f"Duplicate seat {seat.code!r}.")
+        for index, code in enumerate(data["equal_seats"]):
+            if code not in codes:
+                _add(errors, ("equal_seats", index), f"Unknown seat {code!r}: not in seats.")
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> CertificationJury:
+        return CertificationJury(
+            body=data["body"],
+            label=data["label"],
+            acquires_blocks=data["acquires_blocks"],
+            outcomes=tuple(dict.fromkeys(data["outcomes"])),
+            routes=tuple(dict.fromkeys(data["routes"])),
+            seats=tuple(data["seats"]),
+            equal_seats=tuple(data["equal_seats"]),
+            president_required=data["president_required"],
+            substitutes_only_for_absent=data["substitutes_only_for_absent"],
+            observers=MappingProxyType(dict(data["observers"])),
+        )
+
+
 class CertificationSchema(Schema):
     """The certification header of a referential."""
 
@@ -270,6 +351,9 @@ class ReferentialSchema(Schema):
     grade = fields.Nested(GradeSchema, required=True)
     equivalences = fields.List(fields.Nested(EquivalenceSchema), load_default=list)
     cases = fields.List(fields.Nested(CaseSchema), load_default=list)
+    certification_jury = fields.Nested(
+        CertificationJurySchema, load_default=lambda: DEFAULT_CERTIFICATION_JURY
+    )
 
     @validates_schema
     def check_cross_fields(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -304,6 +388,7 @@ class ReferentialSchema(Schema):
             grade_maximum=data["grade"],
             equivalences=tuple(data["equivalences"]),
             cases=tuple(data["cases"]),
+            certification_jury=data["certification_jury"],
         )
 
 

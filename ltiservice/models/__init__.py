@@ -4,6 +4,7 @@ from ltiservice.db import Base
 from ltiservice.models.assessment import Assessment, Submission, SubmissionFile
 from ltiservice.models.credential import IssuedCredential
 from ltiservice.models.evaluation import CertificationAward, Decision, Evaluation, LedgerEntry
+from ltiservice.models.jury import JuryDecision, JuryMemberRow, JurySession
 from ltiservice.models.lrs import LrsDestination
 from ltiservice.models.ltistore import LtiStoreEntry
 from ltiservice.models.outbox import OutboxMention, OutboxMessage
@@ -20,6 +21,9 @@ __all__ = [
     "Deployment",
     "Evaluation",
     "IssuedCredential",
+    "JuryDecision",
+    "JuryMemberRow",
+    "JurySession",
     "LedgerEntry",
     "LrsDestination",
     "LtiStoreEntry",

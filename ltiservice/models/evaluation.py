@@ -83,7 +83,12 @@ class Decision(Base):
 
 
 class LedgerEntry(Base):
-    """Capitalisation: a block acquired for good. Append-only; each points to its decision."""
+    """Capitalisation: a block acquired for good. Append-only.
+
+    ``body`` says who acquired it: the evaluation committee (its ``decision_id``, where the
+    plugin gives it that power) or the certification jury (its ``jury_decision_id``, with the
+    committee's decision the jury followed, if any, in ``decision_id``).
+    """
 
     __tablename__ = "ledger_entry"
     __table_args__ = (
@@ -96,12 +101,20 @@ class LedgerEntry(Base):
     certification_code: Mapped[str] = mapped_column(String(64))
     referential_version: Mapped[str] = mapped_column(String(64))
     block_code: Mapped[str] = mapped_column(String(64))
-    decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id"))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decision.id"), default=None)
+    body: Mapped[str] = mapped_column(String(32), default="evaluation_committee")
+    jury_decision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("jury_decision.id"), default=None, index=True
+    )
     acquired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class CertificationAward(Base):
-    """The certification granted once the plugin's combination rule is met."""
+    """The certification the certification jury awarded (``jury_decision_id``).
+
+    Rows without a jury decision predate the certification jury (migration 0011): they were
+    granted by the service alone and are never declared to the Caisse des Dépôts.
+    """
 
     __tablename__ = "certification_award"
     __table_args__ = (UniqueConstraint("person_id", "certification_code"),)
@@ -111,5 +124,8 @@ class CertificationAward(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     certification_code: Mapped[str] = mapped_column(String(64))
     referential_version: Mapped[str] = mapped_column(String(64))
-    decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id"))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decision.id"), default=None)
+    jury_decision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("jury_decision.id"), default=None, index=True
+    )
     granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,1 @@
+"""The certification jury: sessions, composition, sovereign decisions, minutes."""
