@@ -28,6 +28,7 @@ class Standing:
     held: frozenset[str]  # acquired for good (ledger)
     proposed: frozenset[str]  # proposed acquired by the committee, not held yet
     status: CertificationStatus  # the combination rule over what is held and recorded
+    would_be: CertificationStatus  # the same if the jury followed every proposal
     conditions_met: bool  # held + proposed would make the certification
     award: CertificationAward | None  # the certification jury's award
 
@@ -82,6 +83,7 @@ def standing_of(
         held=held,
         proposed=frozenset(proposed),
         status=status,
+        would_be=would_be,
         conditions_met=would_be.granted,
         award=ledger.award_of(db, person_id, plugin.code),
     )

@@ -15,7 +15,8 @@ from werkzeug.wrappers import Response
 
 from ltiservice import db, grades
 from ltiservice.assessments.access import assessment_for, course_submission
-from ltiservice.evaluations import decisions, forms, ledger, roster, service
+from ltiservice.certification.standing import standing_of
+from ltiservice.evaluations import decisions, forms, roster, service
 from ltiservice.evaluations.rubric import VERDICT_LABELS, Rubric, outcome_json, rubric_for
 from ltiservice.lti.context import LaunchContext, check_csrf, current_launch, require_trainer
 from ltiservice.lti.roles import Role
@@ -218,8 +219,12 @@ def _decision_page(
     session = db.session()
     jury = decisions.jury_of(session, rubric, submission)
     standing = decisions.standing_decision(session, submission)
-    status = ledger.certification_status(
-        session, rubric.plugin, assessment.organisation_id, submission.person_id
+    status = standing_of(
+        session,
+        rubric.plugin,
+        assessment.organisation_id,
+        submission.person_id,
+        assessment.referential_version,
     )
     page = render_template(
         "evaluations/decision.html",
