@@ -36,6 +36,7 @@ from ltiservice.grading.referential import (
     Exclusion,
     JuryRequirements,
     Referential,
+    RuleProvenance,
 )
 from ltiservice.grading.schema import ReferentialError, parse_referential
 
@@ -58,6 +59,7 @@ __all__ = [
     "JuryRequirements",
     "PluginError",
     "Referential",
+    "RuleProvenance",
     "Rules",
     "Seat",
     "UnknownVerdictError",

@@ -15,7 +15,15 @@ from types import MappingProxyType
 from typing import Any
 
 import yaml
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
 from ltiservice.grading.referential import (
     Block,
@@ -29,6 +37,7 @@ from ltiservice.grading.referential import (
     Exclusion,
     JuryRequirements,
     Referential,
+    RuleProvenance,
 )
 
 #: A referential is a few hundred kilobytes at most; anything far larger is a mistake or hostile.
@@ -41,6 +50,19 @@ EXCLUSION_KINDS = ("trained_candidate",)
 _CERTIFICATION_CODE = validate.Regexp(r"^[A-Z0-9_-]+$", error="Must match [A-Z0-9_-]+.")
 _IDENTIFIER = validate.Regexp(r"^[A-Za-z0-9_.-]+$", error="Must match [A-Za-z0-9_.-]+.")
 _NOT_EMPTY = validate.Length(min=1)
+#: Rules the core applies in code (`Rules`), named so their provenance can be recorded.
+CODE_RULES: Mapping[str, str] = MappingProxyType(
+    {
+        "thresholds.competency": "a competency is acquired iff every criterion is met",
+        "thresholds.not_observed": "a criterion not observed counts as not met",
+        "thresholds.block": "a block is acquired iff every competency is acquired",
+        "grade.mapping": "how a block outcome becomes the LMS score",
+    }
+)
+#: Top-level sections other parsers own: tolerated here, never rejected as unknown.
+FOREIGN_SECTIONS = ("certification_jury", "acquired_by")
+#: Rule names under these prefixes belong to a section another parser validates.
+FOREIGN_RULE_PREFIXES = ("certification_jury.",)
 
 
 class ReferentialError(ValueError):
@@ -202,12 +224,20 @@ class GradeSchema(Schema):
         return float(data["score_maximum"])
 
 
+class EquivalenceSourceSchema(Schema):
+    """The official text an equivalence comes from: no source, no equivalence."""
+
+    document = _text(required=True)
+    quote = _text(required=True)
+
+
 class EquivalenceSchema(Schema):
-    """A block of an older version and what it counts as in this one."""
+    """A block of an older version and what it counts as in this one, with its source."""
 
     from_version = _text(required=True)
     from_block = _identifier(required=True)
     to_blocks = fields.List(_identifier(), required=True, validate=_NOT_EMPTY)
+    source = fields.Nested(EquivalenceSourceSchema, required=True)
 
     @post_load
     def make(self, data: dict[str, Any], **kwargs: Any) -> Equivalence:
@@ -215,7 +245,38 @@ class EquivalenceSchema(Schema):
             from_version=data["from_version"],
             from_block=data["from_block"],
             to_blocks=tuple(data["to_blocks"]),
+            document=data["source"]["document"],
+            quote=data["source"]["quote"],
         )
+
+
+class ProvenanceSchema(Schema):
+    """Where one rule value comes from: a quoted document or a convention with its note."""
+
+    rule = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[a-z_]+(\.[a-z_]+)*$", error="Must be a dotted rule name."),
+    )
+    source = fields.String(required=True, validate=validate.OneOf(("document", "convention")))
+    document = fields.String(load_default=None, allow_none=True, validate=_NOT_EMPTY)
+    quote = fields.String(load_default=None, allow_none=True, validate=_NOT_EMPTY)
+    note = fields.String(load_default="")
+
+    @validates_schema
+    def check_source(self, data: dict[str, Any], **kwargs: Any) -> None:
+        errors: dict[str, Any] = {}
+        if data.get("source") == "document":
+            for name in ("document", "quote"):
+                if not data.get(name):
+                    _add(errors, (name,), "Required when source is 'document'.")
+        elif data.get("source") == "convention" and not (data.get("note") or "").strip():
+            _add(errors, ("note",), "Required when source is 'convention'.")
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> RuleProvenance:
+        return RuleProvenance(**data)
 
 
 class CaseSchema(Schema):
@@ -229,10 +290,18 @@ class CaseSchema(Schema):
     duration_minutes = fields.Integer(
         load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1)
     )
+    example = fields.Boolean(load_default=False)
+    observes = fields.Dict(keys=_identifier(), values=_text(), load_default=dict)
 
     @post_load
     def make(self, data: dict[str, Any], **kwargs: Any) -> Case:
-        return Case(**{**data, "deliverables": tuple(data["deliverables"])})
+        return Case(
+            **{
+                **data,
+                "deliverables": tuple(data["deliverables"]),
+                "observes": MappingProxyType(dict(data["observes"])),
+            }
+        )
 
 
 class CertificationSchema(Schema):
@@ -270,12 +339,26 @@ class ReferentialSchema(Schema):
     grade = fields.Nested(GradeSchema, required=True)
     equivalences = fields.List(fields.Nested(EquivalenceSchema), load_default=list)
     cases = fields.List(fields.Nested(CaseSchema), load_default=list)
+    provenance = fields.List(fields.Nested(ProvenanceSchema), load_default=list)
+
+    @pre_load
+    def drop_foreign_sections(self, data: Any, **kwargs: Any) -> Any:
+        """Leave sections another parser owns (``certification_jury`` …) to that parser."""
+        if not isinstance(data, Mapping):
+            return data
+        return {
+            key: value
+            for key, value in data.items()
+            if key not in FOREIGN_SECTIONS or key in self.fields
+        }
 
     @validates_schema
     def check_cross_fields(self, data: dict[str, Any], **kwargs: Any) -> None:
         errors: dict[str, Any] = {}
         blocks: list[Block] = data["blocks"]
         _check_unique_codes(blocks, data["cases"], errors)
+        _check_case_observations(blocks, data["cases"], errors)
+        _check_provenance(data["provenance"], self.rule_names(), errors)
         _check_option_groups(blocks, data["combination"], errors)
         known = {block.code for block in blocks}
         _check_combination_blocks(data["combination"], known, errors)
@@ -304,7 +387,50 @@ class ReferentialSchema(Schema):
             grade_maximum=data["grade"],
             equivalences=tuple(data["equivalences"]),
             cases=tuple(data["cases"]),
+            provenance=tuple(data["provenance"]),
         )
+
+    def rule_names(self) -> frozenset[str]:
+        """Every rule a provenance entry may name: sections, their fields, the code rules."""
+        names = set(CODE_RULES)
+        for section in ("certification", "jury", "combination", "grade", "equivalences"):
+            names.add(section)
+            field = self.fields[section]
+            if isinstance(field, fields.Nested) and isinstance(field.schema, Schema):
+                names.update(
+                    f"{section}.{sub.data_key or key}" for key, sub in field.schema.fields.items()
+                )
+        return frozenset(names)
+
+
+def _check_provenance(
+    entries: list[RuleProvenance], known: frozenset[str], errors: dict[str, Any]
+) -> None:
+    """Each entry names a rule that exists, once."""
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        foreign = entry.rule.startswith(FOREIGN_RULE_PREFIXES)
+        if entry.rule not in known and not foreign:
+            message = f"Unknown rule {entry.rule!r}: not a rule of this referential."
+            _add(errors, ("provenance", index, "rule"), message)
+        if entry.rule in seen:
+            _add(errors, ("provenance", index, "rule"), f"Duplicate rule {entry.rule!r}.")
+        seen.add(entry.rule)
+
+
+def _check_case_observations(
+    blocks: list[Block], cases: list[Case], errors: dict[str, Any]
+) -> None:
+    """``observes`` names criteria of the case's own block."""
+    criteria = {block.code: {c.id for c in block.criteria()} for block in blocks}
+    for index, case in enumerate(cases):
+        own = criteria.get(case.block)
+        if own is None:
+            continue
+        for criterion in case.observes:
+            if criterion not in own:
+                message = f"Unknown criterion {criterion!r}: not in block {case.block!r}."
+                _add(errors, ("cases", index, "observes", criterion), message)
 
 
 def _add(errors: dict[Any, Any], path: tuple[str | int, ...], message: str) -> None:
