@@ -33,6 +33,32 @@ _MONTHS = (
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False})
 
 
+#: French names of the rules a referential's provenance entries name (placement page).
+RULE_LABELS = {
+    "jury.min_evaluators": "Nombre minimal d'évaluateurs du comité",
+    "jury.roles": "Rôles des évaluateurs",
+    "jury.required_roles": "Rôles à tenir obligatoirement",
+    "jury.exclusions": "Évaluateurs exclus",
+    "jury.min_sessions": "Nombre minimal de séances d'évaluation",
+    "jury.distinct_session_dates": "Séances à des dates différentes",
+    "jury.decisions": "Décisions possibles du jury",
+    "combination": "Blocs à acquérir pour la certification",
+    "combination.final_interview": "Entretien final",
+    "thresholds.competency": "Seuil d'acquisition d'une compétence",
+    "thresholds.not_observed": "Critère « non observé »",
+    "thresholds.block": "Seuil d'acquisition d'un bloc",
+    "grade.score_maximum": "Note maximale dans le carnet de notes",
+    "grade.mapping": "Calcul de la note du carnet de notes",
+    "equivalences": "Équivalences avec une version antérieure",
+    "certification.registration_end_date": "Date d'échéance de l'enregistrement",
+}
+
+
+def rule_label(rule: str) -> str:
+    """The French name of a rule, or its dotted name when it has none yet."""
+    return RULE_LABELS.get(rule, rule)
+
+
 @dataclass(frozen=True)
 class CaseView:
     """The case (sujet) as the learner reads it."""
@@ -41,6 +67,8 @@ class CaseView:
     statement_html: Markup
     deliverables: tuple[str, ...]
     duration_minutes: int | None
+    #: An example the product ships, not a subject the certifier issued: said on screen.
+    example: bool = False
 
 
 def render_markdown(text: str) -> Markup:
@@ -107,5 +135,6 @@ def case_of(plugin: CertificationPlugin, assessment: Assessment) -> CaseView | N
                 render_markdown(case.statement),
                 case.deliverables,
                 case.duration_minutes,
+                case.example,
             )
     return None

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from ltiservice import db
+from ltiservice.assessments.display import rule_label
 from ltiservice.assessments.placement import FILE_TYPES, create_assessment, parse_placement
 from ltiservice.assessments.routing import (
     PreviousContent,
@@ -51,6 +52,7 @@ def _page(
         context=context,
         in_use=in_use,
         plugins=_plugins(),
+        rule_label=rule_label,
         file_types=FILE_TYPES,
         max_file_mb=_upload_limit_mb(),
         error=error,

@@ -42,6 +42,7 @@ from ltiservice.grading.referential import (
     JuryRequirements,
     JurySeatRule,
     Referential,
+    RuleProvenance,
 )
 from ltiservice.grading.schema import ReferentialError, parse_referential
 
@@ -71,6 +72,7 @@ __all__ = [
     "JurySeatRule",
     "PluginError",
     "Referential",
+    "RuleProvenance",
     "Rules",
     "Seat",
     "UnknownVerdictError",

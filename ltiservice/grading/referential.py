@@ -10,6 +10,7 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Literal
 
 
 def _empty_mapping() -> Mapping[str, str]:
@@ -99,11 +100,37 @@ class CombinationRule:
 
 @dataclass(frozen=True)
 class Equivalence:
-    """A block of an older referential version and the blocks of this version it counts as."""
+    """A block of an older referential version and the blocks of this version it counts as.
+
+    ``document`` and ``quote`` say where the correspondence is official (RNCP export
+    CORRESPONDANCES, certifier's file): an equivalence nobody published is not loaded.
+    """
 
     from_version: str
     from_block: str
     to_blocks: tuple[str, ...]
+    document: str = ""
+    quote: str = ""
+
+
+#: Where a rule value comes from: a source document (quoted) or a product convention.
+ProvenanceSource = Literal["document", "convention"]
+
+
+@dataclass(frozen=True)
+class RuleProvenance:
+    """Where one rule value of the referential comes from (docs/referential-format.md)."""
+
+    rule: str
+    source: ProvenanceSource
+    document: str | None
+    quote: str | None
+    note: str
+
+    @property
+    def is_convention(self) -> bool:
+        """True when no document states the rule: the certifier has to confirm it."""
+        return self.source == "convention"
 
 
 @dataclass(frozen=True)
@@ -116,6 +143,10 @@ class Case:
     statement: str
     deliverables: tuple[str, ...] = ()
     duration_minutes: int | None = None
+    #: True for cases written for the product as examples, not issued by the certifier.
+    example: bool = False
+    #: Criterion id -> what in the case lets the evaluator observe it.
+    observes: Mapping[str, str] = field(default_factory=_empty_mapping, hash=False)
 
 
 #: What a certification jury may decide for a candidate (FAQ du CQP CRCA, seed 004).
@@ -221,6 +252,7 @@ class Referential:
     equivalences: tuple[Equivalence, ...] = ()
     cases: tuple[Case, ...] = ()
     certification_jury: CertificationJury = DEFAULT_CERTIFICATION_JURY
+    provenance: tuple[RuleProvenance, ...] = ()
 
     @property
     def version(self) -> str:
@@ -256,6 +288,17 @@ class Referential:
             if any(c.code == code for c in block.competencies):
                 return block
         raise KeyError(f"no competency {code!r} in {self.certification.code} {self.version}")
+
+    def provenance_of(self, rule: str) -> RuleProvenance | None:
+        """The provenance entry of one rule (``jury.min_evaluators`` …), None when unsourced."""
+        for entry in self.provenance:
+            if entry.rule == rule:
+                return entry
+        return None
+
+    def conventions(self) -> tuple[RuleProvenance, ...]:
+        """The rules that are product conventions, to show administrators as such."""
+        return tuple(entry for entry in self.provenance if entry.is_convention)
 
     def cases_for(self, block_code: str) -> tuple[Case, ...]:
         """The practical cases written for one block."""

@@ -363,6 +363,44 @@ def find_fiche(
     raise RncpImportError(f"La fiche {numero} est absente de l'export RNCP {source}.")
 
 
+def equivalences_from_correspondances(
+    fiche: RncpFiche, older_blocks: dict[str, str], current_blocks: dict[str, str], older: str
+) -> list[dict[str, object]]:
+    """The fiche's CORRESPONDANCES with an older version, as ``equivalences`` YAML entries.
+
+    ``older_blocks`` and ``current_blocks`` map RNCP block codes (``RNCP36140BC01``) to the
+    plugin's block codes for the older and the current version; ``older`` is the older
+    version id. Each entry carries its source (the export, the correspondance as exported), so
+    it passes the schema's rule that no equivalence goes unsourced. A correspondance whose
+    blocks are not all known to the plugin is left out rather than guessed.
+    """
+    older_fiche = older.upper()
+    entries: list[dict[str, object]] = []
+    for corr in fiche.correspondances:
+        if (corr.destination_fiche or "").upper() != older_fiche or not corr.source_blocks:
+            continue
+        targets = [current_blocks.get(code) for code in corr.source_blocks]
+        sources = [older_blocks.get(code) for code in corr.destination_blocks]
+        if not sources or None in targets or None in sources:
+            continue
+        quote = (
+            f"{' '.join(corr.source_blocks)} -> {older_fiche} {' '.join(corr.destination_blocks)}"
+        )
+        for source in sources:
+            entries.append(
+                {
+                    "from_version": older,
+                    "from_block": source,
+                    "to_blocks": targets,
+                    "source": {
+                        "document": f"Export RNCP, fiche {fiche.numero}, CORRESPONDANCES",
+                        "quote": quote,
+                    },
+                }
+            )
+    return entries
+
+
 __all__ = [
     "ProgressCallback",
     "RncpBloc",
@@ -370,6 +408,7 @@ __all__ = [
     "RncpFiche",
     "RncpImportError",
     "build_fiche",
+    "equivalences_from_correspondances",
     "find_fiche",
     "iter_fiches",
     "split_competencies",

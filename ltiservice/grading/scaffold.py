@@ -279,7 +279,7 @@ def _correspondance_comment(fiche: RncpFiche, codes: dict[str, str]) -> str:
     lines = [
         f"# {TO_REVIEW} : correspondances déclarées par la fiche. Si l'autre fiche est une",
         "# version antérieure de ce plugin, en faire des équivalences (from_version, from_block,",
-        "# to_blocks).",
+        "# to_blocks, source : document et citation ; voir equivalences_from_correspondances).",
     ]
     for corr in fiche.correspondances:
         ours = ", ".join(f"{c} ({codes.get(c, '?')})" for c in corr.source_blocks) or "fiche"

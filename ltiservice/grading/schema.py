@@ -15,7 +15,14 @@ from types import MappingProxyType
 from typing import Any
 
 import yaml
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from ltiservice.grading.referential import (
     CERTIFICATION_JURY,
@@ -36,6 +43,7 @@ from ltiservice.grading.referential import (
     JuryRequirements,
     JurySeatRule,
     Referential,
+    RuleProvenance,
 )
 
 #: A referential is a few hundred kilobytes at most; anything far larger is a mistake or hostile.
@@ -48,6 +56,15 @@ EXCLUSION_KINDS = ("trained_candidate",)
 _CERTIFICATION_CODE = validate.Regexp(r"^[A-Z0-9_-]+$", error="Must match [A-Z0-9_-]+.")
 _IDENTIFIER = validate.Regexp(r"^[A-Za-z0-9_.-]+$", error="Must match [A-Za-z0-9_.-]+.")
 _NOT_EMPTY = validate.Length(min=1)
+#: Rules the core applies in code (`Rules`), named so their provenance can be recorded.
+CODE_RULES: Mapping[str, str] = MappingProxyType(
+    {
+        "thresholds.competency": "a competency is acquired iff every criterion is met",
+        "thresholds.not_observed": "a criterion not observed counts as not met",
+        "thresholds.block": "a block is acquired iff every competency is acquired",
+        "grade.mapping": "how a block outcome becomes the LMS score",
+    }
+)
 
 
 class ReferentialError(ValueError):
@@ -209,12 +226,20 @@ class GradeSchema(Schema):
         return float(data["score_maximum"])
 
 
+class EquivalenceSourceSchema(Schema):
+    """The official text an equivalence comes from: no source, no equivalence."""
+
+    document = _text(required=True)
+    quote = _text(required=True)
+
+
 class EquivalenceSchema(Schema):
-    """A block of an older version and what it counts as in this one."""
+    """A block of an older version and what it counts as in this one, with its source."""
 
     from_version = _text(required=True)
     from_block = _identifier(required=True)
     to_blocks = fields.List(_identifier(), required=True, validate=_NOT_EMPTY)
+    source = fields.Nested(EquivalenceSourceSchema, required=True)
 
     @post_load
     def make(self, data: dict[str, Any], **kwargs: Any) -> Equivalence:
@@ -222,7 +247,38 @@ class EquivalenceSchema(Schema):
             from_version=data["from_version"],
             from_block=data["from_block"],
             to_blocks=tuple(data["to_blocks"]),
+            document=data["source"]["document"],
+            quote=data["source"]["quote"],
         )
+
+
+class ProvenanceSchema(Schema):
+    """Where one rule value comes from: a quoted document or a convention with its note."""
+
+    rule = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[a-z_]+(\.[a-z_]+)*$", error="Must be a dotted rule name."),
+    )
+    source = fields.String(required=True, validate=validate.OneOf(("document", "convention")))
+    document = fields.String(load_default=None, allow_none=True, validate=_NOT_EMPTY)
+    quote = fields.String(load_default=None, allow_none=True, validate=_NOT_EMPTY)
+    note = fields.String(load_default="")
+
+    @validates_schema
+    def check_source(self, data: dict[str, Any], **kwargs: Any) -> None:
+        errors: dict[str, Any] = {}
+        if data.get("source") == "document":
+            for name in ("document", "quote"):
+                if not data.get(name):
+                    _add(errors, (name,), "Required when source is 'document'.")
+        elif data.get("source") == "convention" and not (data.get("note") or "").strip():
+            _add(errors, ("note",), "Required when source is 'convention'.")
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> RuleProvenance:
+        return RuleProvenance(**data)
 
 
 class CaseSchema(Schema):
@@ -236,10 +292,18 @@ class CaseSchema(Schema):
     duration_minutes = fields.Integer(
         load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1)
     )
+    example = fields.Boolean(load_default=False)
+    observes = fields.Dict(keys=_identifier(), values=_text(), load_default=dict)
 
     @post_load
     def make(self, data: dict[str, Any], **kwargs: Any) -> Case:
-        return Case(**{**data, "deliverables": tuple(data["deliverables"])})
+        return Case(
+            **{
+                **data,
+                "deliverables": tuple(data["deliverables"]),
+                "observes": MappingProxyType(dict(data["observes"])),
+            }
+        )
 
 
 class JurySeatSchema(Schema):
@@ -354,12 +418,15 @@ class ReferentialSchema(Schema):
     certification_jury = fields.Nested(
         CertificationJurySchema, load_default=lambda: DEFAULT_CERTIFICATION_JURY
     )
+    provenance = fields.List(fields.Nested(ProvenanceSchema), load_default=list)
 
     @validates_schema
     def check_cross_fields(self, data: dict[str, Any], **kwargs: Any) -> None:
         errors: dict[str, Any] = {}
         blocks: list[Block] = data["blocks"]
         _check_unique_codes(blocks, data["cases"], errors)
+        _check_case_observations(blocks, data["cases"], errors)
+        _check_provenance(data["provenance"], self.rule_names(), errors)
         _check_option_groups(blocks, data["combination"], errors)
         known = {block.code for block in blocks}
         _check_combination_blocks(data["combination"], known, errors)
@@ -389,7 +456,50 @@ class ReferentialSchema(Schema):
             equivalences=tuple(data["equivalences"]),
             cases=tuple(data["cases"]),
             certification_jury=data["certification_jury"],
+            provenance=tuple(data["provenance"]),
         )
+
+    def rule_names(self) -> frozenset[str]:
+        """Every rule a provenance entry may name: sections, their fields, the code rules."""
+        names = set(CODE_RULES)
+        sections = ("certification", "jury", "combination", "grade", "equivalences")
+        for section in (*sections, "certification_jury"):
+            names.add(section)
+            field = self.fields[section]
+            if isinstance(field, fields.Nested) and isinstance(field.schema, Schema):
+                names.update(
+                    f"{section}.{sub.data_key or key}" for key, sub in field.schema.fields.items()
+                )
+        return frozenset(names)
+
+
+def _check_provenance(
+    entries: list[RuleProvenance], known: frozenset[str], errors: dict[str, Any]
+) -> None:
+    """Each entry names a rule that exists, once."""
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        if entry.rule not in known:
+            message = f"Unknown rule {entry.rule!r}: not a rule of this referential."
+            _add(errors, ("provenance", index, "rule"), message)
+        if entry.rule in seen:
+            _add(errors, ("provenance", index, "rule"), f"Duplicate rule {entry.rule!r}.")
+        seen.add(entry.rule)
+
+
+def _check_case_observations(
+    blocks: list[Block], cases: list[Case], errors: dict[str, Any]
+) -> None:
+    """``observes`` names criteria of the case's own block."""
+    criteria = {block.code: {c.id for c in block.criteria()} for block in blocks}
+    for index, case in enumerate(cases):
+        own = criteria.get(case.block)
+        if own is None:
+            continue
+        for criterion in case.observes:
+            if criterion not in own:
+                message = f"Unknown criterion {criterion!r}: not in block {case.block!r}."
+                _add(errors, ("cases", index, "observes", criterion), message)
 
 
 def _add(errors: dict[Any, Any], path: tuple[str | int, ...], message: str) -> None:

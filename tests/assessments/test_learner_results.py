@@ -165,7 +165,7 @@ def test_path_draws_acquired_blocks_and_what_is_missing(lti):
     assert "1 bloc à acquérir parmi" not in text  # the option group is satisfied
 
 
-def test_path_counts_blocks_of_an_older_referential_version(lti):
+def test_path_does_not_count_an_older_version_block_without_an_official_equivalence(lti):
     assessment_id = place(lti)
     learner = _submit(lti, assessment_id)
     _decide(lti, acquired=True)
@@ -173,7 +173,7 @@ def test_path_counts_blocks_of_an_older_referential_version(lti):
         session = db.session()
         person = session.scalar(select(Person).where(Person.sub == "learner-1"))
         decision = session.scalar(select(Decision))
-        # B1 acquired under RNCP36140 (as BC01) counts as B1 of the current version.
+        # BC01 acquired under RNCP36140: no document maps it onto B1, so it stays a BC01.
         session.add(
             LedgerEntry(
                 organisation_id=decision.organisation_id,
@@ -186,6 +186,6 @@ def test_path_counts_blocks_of_an_older_referential_version(lti):
         )
         session.commit()
     page = learner.get(assessment_id, "/path")
-    assert "Certification obtenue." in text_of(page)
-    assert "3 bloc(s) acquis sur 3" not in _svg(page).find(f"{SVG}desc").text
-    assert "2 bloc(s) acquis sur 3" in _svg(page).find(f"{SVG}desc").text
+    assert "Certification obtenue." not in text_of(page)
+    assert "Bloc B1 à acquérir" in text_of(page)
+    assert "1 bloc(s) acquis sur 3" in _svg(page).find(f"{SVG}desc").text

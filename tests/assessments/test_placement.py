@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jwt
 import pytest
+from lxml import html
 from sqlalchemy import select
 
 from ltiservice import db
@@ -118,3 +119,24 @@ def test_configuring_a_link_twice_keeps_one_assessment(lti):
         assessments = db.session().scalars(select(Assessment)).all()
         assert [a.block_code for a in assessments] == ["B2B"]
         assert assessments[0].resource_link_id == "link-1"
+
+
+def test_the_picker_shows_each_product_convention_as_such(lti):
+    _browser, page = _picker(lti)
+    assert page.status_code == 200, page.text[:600]
+    with lti.live.app.app_context():
+        crca = lti.live.app.extensions["plugins"]["CRCA"].current
+    conventions = crca.conventions()
+    assert conventions, "the CRCA thresholds are not stated by any document"
+
+    [section] = html.fromstring(page.text).xpath("//section[@aria-labelledby='conventions-titre']")
+    text = " ".join(section.text_content().split())
+    assert "Règles à confirmer par le certificateur" in text
+    for entry in conventions:
+        assert " ".join(entry.note.split()) in text
+    assert "Seuil d'acquisition d'un bloc" in text
+    assert text.count("Convention du produit, à confirmer par le certificateur") >= len(conventions)
+    # A rule a document states is not listed as a convention.
+    stated = crca.provenance_of("jury.decisions")
+    assert stated is not None and stated.source == "document"
+    assert "Décisions possibles du jury" not in text

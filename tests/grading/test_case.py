@@ -109,8 +109,8 @@ def test_items_codes_wording_and_hierarchy_follow_the_referential() -> None:
         parents[by_code[criterion.id]["identifier"]]["destinationNodeURI"]["identifier"]
         == (by_code[competency.code]["identifier"])
     )
-    # The shipped RNCP36140 -> RNCP41351 table is not an official correspondence: no
-    # cross-version association is published.
+    # No RNCP36140 -> RNCP41351 equivalence is shipped (none is official): no cross-version
+    # association is published.
     assert {a["associationType"] for a in package["CFAssociations"]} == {"isChildOf"}
 
 

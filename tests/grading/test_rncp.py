@@ -349,3 +349,27 @@ def test_split_of_real_block_gives_one_item_per_competency() -> None:
         "Développer des composants métier coté serveur",
         "Documenter le déploiement d'une application dynamique web ou web mobile",
     ]
+
+
+# --- loading an official correspondence as equivalences ----------------------------------------
+
+
+def test_correspondances_become_sourced_equivalences_the_schema_accepts() -> None:
+    from ltiservice.grading.rncp import equivalences_from_correspondances
+
+    fiche = find_fiche(EXTRACT, "RNCP37873")
+    older = {"RNCP31678BC01": "OLD1", "RNCP31678BC02": "OLD2", "RNCP31678BC03": "OLD3"}
+    current = {"RNCP37873BC01": "B1", "RNCP37873BC02": "B2"}
+
+    entries = equivalences_from_correspondances(fiche, older, current, "RNCP31678")
+
+    by_block = {e["from_block"]: e for e in entries}
+    assert by_block["OLD1"]["to_blocks"] == ["B1"]
+    assert by_block["OLD2"]["to_blocks"] == by_block["OLD3"]["to_blocks"] == ["B2"]
+    assert by_block["OLD2"]["source"] == {
+        "document": "Export RNCP, fiche RNCP37873, CORRESPONDANCES",
+        "quote": "RNCP37873BC02 -> RNCP31678 RNCP31678BC02 RNCP31678BC03",
+    }
+    # Blocks the plugin does not know are not guessed.
+    assert equivalences_from_correspondances(fiche, {}, current, "RNCP31678") == []
+    assert equivalences_from_correspondances(fiche, older, current, "RNCP00000") == []

@@ -35,7 +35,13 @@ def test_valid_referential_becomes_frozen_dataclasses(demo_data: dict[str, Any])
     assert referential.combination.choose[1] == ChooseGroup(("B3", "B4", "B5"), 2)
     assert referential.combination.final_interview is True
     assert referential.grade_maximum == 20.0
-    assert referential.equivalences[1] == Equivalence("2019", "OLD2", ("B2A", "B3"))
+    assert referential.equivalences[1] == Equivalence(
+        "2019",
+        "OLD2",
+        ("B2A", "B3"),
+        "Table de correspondance du certificateur (fixture)",
+        "OLD2 correspond à B2A et B3.",
+    )
     assert referential.jury.role_label("other_service") == "Évaluateur d'un autre service"
     assert [case.id for case in referential.cases_for("B1")] == ["demo-b1"]
     with pytest.raises(KeyError, match="B9"):

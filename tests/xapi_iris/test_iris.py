@@ -119,7 +119,8 @@ def test_block_definitions_relate_the_per_version_iris_and_the_equivalences(
         vocab.extension("version-iris"): [
             f"{LEGACY_BASE}/certifications/CRCA/RNCP36140/blocks/BC02"
         ],
-        vocab.extension("counts-as"): [vocab.block("CRCA", "B2A"), vocab.block("CRCA", "B2B")],
+        # No official RNCP36140 -> RNCP41351 correspondence: BC02 counts as no current block.
+        vocab.extension("counts-as"): [],
     }
     certification = requests.get(vocab.certification("CRCA"), timeout=10).json()
     assert certification["moreInfo"] == "https://www.francecompetences.fr/recherche/rncp/41351/"
