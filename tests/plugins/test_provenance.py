@@ -53,6 +53,19 @@ def required_rules(referential: Referential) -> set[str]:
     }
     if referential.jury.decisions:
         rules.add("jury.decisions")
+    jury = referential.certification_jury
+    rules |= {
+        "certification_jury.acquires_blocks",
+        "certification_jury.outcomes",
+        "certification_jury.routes",
+        "certification_jury.seats",
+        "certification_jury.president_required",
+        "certification_jury.substitutes_only_for_absent",
+    }
+    if jury.equal_seats:
+        rules.add("certification_jury.equal_seats")
+    if jury.observers:
+        rules.add("certification_jury.observers")
     return rules
 
 
