@@ -7,13 +7,20 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from ltiservice import db
-from ltiservice.assessments.placement import FILE_TYPES, create_assessment, parse_placement
+from ltiservice.assessments.placement import (
+    FILE_TYPES,
+    create_assessment,
+    paris_today,
+    parse_placement,
+)
 from ltiservice.assessments.routing import (
     PreviousContent,
     assessment_on_link,
     used_in_course,
 )
 from ltiservice.errors import ServiceError
+from ltiservice.grades import DEFAULT_GRADE_MAPPING, GRADE_MAPPINGS
+from ltiservice.grading.registration import RegistrationStatus, registration_status
 from ltiservice.lti import deep_linking
 from ltiservice.lti.context import check_csrf, current_launch, require_trainer, update_launch
 
@@ -28,6 +35,13 @@ def _plugins() -> dict[str, Any]:
 
 def _upload_limit_mb() -> int:
     return int(current_app.config["SETTINGS"].max_upload_mb)
+
+
+def _expired_registrations() -> dict[str, RegistrationStatus]:
+    """Certification code -> its status, for the certifications whose registration ended."""
+    today = paris_today()
+    statuses = {code: registration_status(p.current, today) for code, p in _plugins().items()}
+    return {code: status for code, status in statuses.items() if status.expired}
 
 
 def _form_data() -> dict[str, Any]:
@@ -52,9 +66,15 @@ def _page(
         in_use=in_use,
         plugins=_plugins(),
         file_types=FILE_TYPES,
+        grade_mappings=GRADE_MAPPINGS,
+        expired=_expired_registrations(),
         max_file_mb=_upload_limit_mb(),
         error=error,
-        values=values or {"allowed_extensions": [".pdf", ".docx", ".odt"]},
+        values=values
+        or {
+            "allowed_extensions": [".pdf", ".docx", ".odt"],
+            "grade_mapping": DEFAULT_GRADE_MAPPING,
+        },
     ), status
 
 

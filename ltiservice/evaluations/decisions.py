@@ -27,6 +27,7 @@ from ltiservice.errors import ConflictError, ServiceError
 from ltiservice.evaluations import ledger
 from ltiservice.evaluations.rubric import VERDICT_LABELS, Rubric, outcome_summary
 from ltiservice.evaluations.service import verdicts_of
+from ltiservice.grades import awaiting_certification_jury, block_score
 from ltiservice.grading.interface import (
     FINAL_INTERVIEW_FACT,
     VERDICTS,
@@ -207,10 +208,11 @@ def _remarks(jury: Jury) -> dict[str, list[str]]:
 
 
 def _score(rubric: Rubric, assessment: Assessment, outcome: BlockOutcome) -> float:
+    """The score the assessment's grade mapping gives; the share is the plugin's `lms_grade`."""
     given, maximum = rubric.plugin.rules.lms_grade(rubric.referential, outcome)
-    if maximum <= 0:
-        return 0.0
-    return round(given / maximum * assessment.score_maximum, 4)
+    share = given / maximum if maximum > 0 else 0.0
+    score, _ = block_score(assessment, acquired=outcome.acquired, competency_share=share)
+    return score
 
 
 def sign_decision(
@@ -279,7 +281,13 @@ def sign_decision(
     entry = ledger.record_block(db, decision)
     award = ledger.award_if_granted(db, rubric.plugin, decision)
     decision.comment = _comment(rubric, outcome, award)
-    events.decision_signed(db, decision, entry, award)
+    events.decision_signed(
+        db,
+        decision,
+        entry,
+        award,
+        awaiting_jury=awaiting_certification_jury(assessment.certification_code),
+    )
     return SignedDecision(decision, entry, award)
 
 
