@@ -349,3 +349,9 @@ def test_split_of_real_block_gives_one_item_per_competency() -> None:
         "Développer des composants métier coté serveur",
         "Documenter le déploiement d'une application dynamique web ou web mobile",
     ]
+
+
+def test_the_last_delivery_date_is_read_when_the_fiche_gives_one() -> None:
+    # RNCP40344 is the one fiche of the extract with DATE_LIMITE_DELIVRANCE (28/03/2032).
+    assert find_fiche(EXTRACT, "RNCP40344").date_limite_delivrance == date(2032, 3, 28)
+    assert find_fiche(EXTRACT, "RNCP36490").date_limite_delivrance is None
