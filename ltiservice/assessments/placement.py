@@ -94,12 +94,14 @@ class PlacementSchema(Schema):
         plugins: dict[str, CertificationPlugin],
         max_file_mb: int = MAX_FILE_MB,
         today: date | None = None,
+        may_confirm: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._plugins = plugins
         self._max_file_mb = max_file_mb
         self._today = today or paris_today()
+        self._may_confirm = may_confirm
 
     @validates_schema
     def _check(self, data: dict[str, Any], **_: Any) -> None:
@@ -132,10 +134,19 @@ class PlacementSchema(Schema):
         """An expired registration takes only candidates who started before its end date: the
         administrator must say so, or nothing is placed."""
         status = registration_status(plugin.current, self._today)
-        if status.expired and not data["started_before_end"]:
+        if not status.expired:
+            return
+        if not data["started_before_end"]:
             raise ValidationError(
                 f"{status.message} Pour placer cette évaluation, cochez la case confirmant "
                 "qu'elle concerne des candidats entrés en parcours avant cette date.",
+                "started_before_end",
+            )
+        if not self._may_confirm:
+            raise ValidationError(
+                f"{status.message} Seul un administrateur de la plateforme peut confirmer que "
+                "cette évaluation concerne des candidats entrés en parcours avant cette date : "
+                "demandez-lui de la placer.",
                 "started_before_end",
             )
 
@@ -175,14 +186,18 @@ def parse_placement(
     plugins: dict[str, CertificationPlugin],
     max_file_mb: int = MAX_FILE_MB,
     today: date | None = None,
+    *,
+    may_confirm: bool = False,
 ) -> PlacementChoice:
     """The trainer's form as a PlacementChoice, or a 400 listing what to fix (in French).
 
     ``max_file_mb`` is the service's upload limit (`max_upload_mb`): no file limit above it.
-    ``today`` (Paris day, default now) is the day registration end dates are compared with.
+    ``today`` (Paris day, default now) is the day registration end dates are compared with;
+    ``may_confirm``: the launch is an administrator's, who alone may confirm a placement under
+    an expired registration.
     """
     try:
-        schema = PlacementSchema(plugins, max_file_mb, today)
+        schema = PlacementSchema(plugins, max_file_mb, today, may_confirm)
         return schema.load(form)  # type: ignore[no-any-return]
     except ValidationError as exc:
         messages = exc.normalized_messages()

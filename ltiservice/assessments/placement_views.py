@@ -23,6 +23,7 @@ from ltiservice.grades import DEFAULT_GRADE_MAPPING, GRADE_MAPPINGS
 from ltiservice.grading.registration import RegistrationStatus, registration_status
 from ltiservice.lti import deep_linking
 from ltiservice.lti.context import check_csrf, current_launch, require_trainer, update_launch
+from ltiservice.lti.roles import Role
 
 bp = Blueprint("placement", __name__, url_prefix="/placement")
 
@@ -91,7 +92,9 @@ def picker() -> Any:
     check_csrf(context, request.form.get("csrf_token"))
     form = _form_data()
     try:
-        choice = parse_placement(form, _plugins(), _upload_limit_mb())
+        choice = parse_placement(
+            form, _plugins(), _upload_limit_mb(), may_confirm=context.has(Role.ADMINISTRATOR)
+        )
     except ServiceError as exc:
         return _page("placement/picker.html", context, exc, form, 400, in_use)
     assessment = create_assessment(db.session(), context, choice, _plugins())
@@ -141,7 +144,9 @@ def configure() -> Any:
     check_csrf(context, request.form.get("csrf_token"))
     form = _form_data()
     try:
-        choice = parse_placement(form, _plugins(), _upload_limit_mb())
+        choice = parse_placement(
+            form, _plugins(), _upload_limit_mb(), may_confirm=context.has(Role.ADMINISTRATOR)
+        )
     except ServiceError as exc:
         return _page("placement/configure.html", context, exc, form, 400)
     body = deep_linking.launch_body(context.launch_id)

@@ -14,16 +14,17 @@ from tests.assessments.test_placement import PLACEMENT
 from tests.support.browser import form_of
 from tests.support.lti_harness import INSTRUCTOR
 
+ADMINISTRATOR = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
+
 pytestmark = pytest.mark.peer
 
 COURTAGE_BC1 = {**PLACEMENT, "block": "COURTAGE:BC1", "title": "Courtage BC1"}
 
 
-def _configure(lti, sub="trainer-1"):
+def _configure(lti, sub="trainer-1", *roles: str):
     browser = lti.browser()
-    page = lti.launch(
-        lti.user(sub, INSTRUCTOR, name="Claire Formatrice"), browser=browser, ags=True
-    )
+    user = lti.user(sub, INSTRUCTOR, *roles, name="Claire Formatrice")
+    page = lti.launch(user, browser=browser, ags=True)
     assert page.status_code == 200, page.text[:600]
     return browser, page
 
@@ -103,8 +104,19 @@ def test_an_expired_registration_is_refused_without_confirmation_and_nothing_is_
     assert _assessments(lti) == []
 
 
-def test_a_confirmed_placement_under_an_expired_registration_records_who_and_when(lti):
+def test_a_trainer_who_is_not_an_administrator_may_not_confirm(lti):
     browser, page = _configure(lti)
+    action, fields = form_of(page)
+    fields.update({**COURTAGE_BC1, "started_before_end": "on"})
+    refused = browser.post(action, data=fields)
+
+    assert refused.status_code == 400
+    assert "Seul un administrateur de la plateforme peut confirmer" in _text(refused)
+    assert _assessments(lti) == []
+
+
+def test_a_confirmed_placement_under_an_expired_registration_records_who_and_when(lti):
+    browser, page = _configure(lti, "admin-1", ADMINISTRATOR)
     action, fields = form_of(page)
     fields.update({**COURTAGE_BC1, "started_before_end": "on"})
     before = datetime.now(UTC)
@@ -121,7 +133,7 @@ def test_a_confirmed_placement_under_an_expired_registration_records_who_and_whe
     with lti.live.app.app_context():
         [assessment] = db.session().scalars(select(Assessment)).all()
         confirmer = db.session().get(Person, assessment.expired_registration_confirmed_by_id)
-        assert (confirmer.sub, assessment.certification_code) == ("trainer-1", "COURTAGE")
+        assert (confirmer.sub, assessment.certification_code) == ("admin-1", "COURTAGE")
         confirmed_at = assessment.expired_registration_confirmed_at.replace(tzinfo=UTC)
         assert before.replace(microsecond=0) <= confirmed_at <= datetime.now(UTC)
 
