@@ -79,10 +79,12 @@ def gradebook_comment(summary: str, mapping: str, *, awaiting_jury: bool) -> str
     return " ".join(parts)
 
 
-def _last_score(db: Session, assessment: Assessment, person: Person) -> dict[str, Any] | None:
-    """The last score queued for this learner on this assessment (what the LMS holds, or
-    will once the worker delivers it)."""
-    payload = db.scalar(
+def _last_score(
+    db: Session, assessment: Assessment, person: Person, *, held_only: bool = False
+) -> dict[str, Any] | None:
+    """The last score queued for this learner on this assessment. ``held_only``: among those
+    the LMS holds or will hold once delivered (a dead-lettered score never reached it)."""
+    query = (
         select(OutboxMessage.payload)
         .where(
             OutboxMessage.kind == AGS_SCORE,
@@ -91,6 +93,9 @@ def _last_score(db: Session, assessment: Assessment, person: Person) -> dict[str
         .order_by(OutboxMessage.id.desc())
         .limit(1)
     )
+    if held_only:
+        query = query.where(OutboxMessage.status != "dead")
+    payload = db.scalar(query)
     return payload["score"] if payload else None
 
 
@@ -159,12 +164,13 @@ def queue_jury_block_result(
     ``acquired`` goes through the assessment's ``grade_mapping`` (`block_score`);
     ``competency_share`` (0..1) is the share the committee's proposal found, None when the jury
     decided without one. ``comment`` is the jury's wording; the mapping's note is appended.
-    Returns False, queuing nothing, when the last score queued for this learner already has
-    this score and comment: the LMS holds it. The caller commits.
+    Returns False, queuing nothing, when the last score queued for this learner (and not
+    dead-lettered) already has this score and comment: the LMS holds it; False too when
+    ``event_key`` was queued already. The caller commits.
     """
     score, mapping = block_score(assessment, acquired=acquired, competency_share=competency_share)
     full_comment = gradebook_comment(comment, mapping, awaiting_jury=False)[:4000]
-    last = _last_score(db, assessment, person)
+    last = _last_score(db, assessment, person, held_only=True)
     if (
         last is not None
         and last.get("gradingProgress") == "FullyGraded"

@@ -87,3 +87,14 @@ def test_a_share_mapping_scores_a_block_the_jury_refused_by_its_share(lti):
     assert (share["scoreGiven"], decision["scoreGiven"]) == (round(20 * 5 / 6, 4), 0.0)
     assert share["comment"].endswith("Note : part des compétences acquises.")
     assert decision["comment"].endswith("Note : acquis = note maximale, non acquis = 0.")
+
+
+def test_a_score_the_platform_refused_for_good_is_not_what_the_lms_holds(lti):
+    assessment_id, person_id = _placed(lti)
+    assert _jury(lti, assessment_id, person_id, "jury:1:2B") is True
+    with lti.live.app.app_context():
+        db.session().execute(update(OutboxMessage).values(status="dead"))
+        db.session().commit()
+
+    assert _jury(lti, assessment_id, person_id, "jury:2:2B") is True
+    assert len(_payloads(lti)) == 2
