@@ -13,7 +13,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from ltiservice.credentials import credential_issued
-from ltiservice.grades import queue_score
+from ltiservice.grades import DEFAULT_GRADE_MAPPING, gradebook_comment, queue_score
 from ltiservice.lrs import active_destinations
 from ltiservice.lti.context import LaunchContext
 from ltiservice.models import (
@@ -110,12 +110,17 @@ def decision_signed(
     decision: Decision,
     ledger_entry: LedgerEntry | None,
     award: CertificationAward | None,
+    *,
+    awaiting_jury: bool = False,
 ) -> None:
-    """The jury decided: the grade goes to the gradebook, fully graded; the LRSs get the
-    block's passed/failed, achieved and earned, and the void of a superseded decision; a block
-    entering the ledger gets its Open Badges 3.0 credential."""
+    """The evaluation committee decided: the grade goes to the gradebook at once, fully graded
+    (Moodle drops a score otherwise), its comment saying how the score reads and, when
+    ``awaiting_jury``, that it is a proposal the certification jury has still to decide; the
+    LRSs get the block's passed/failed, achieved and earned, and the void of a superseded
+    decision; a block entering the ledger gets its Open Badges 3.0 credential."""
 
     submission = decision.submission
+    mapping = submission.assessment.grade_mapping or DEFAULT_GRADE_MAPPING
     queue_score(
         db,
         submission.assessment,
@@ -124,7 +129,7 @@ def decision_signed(
         activity_progress="Completed",
         grading_progress="FullyGraded",
         score_given=decision.score_given,
-        comment=decision.comment,
+        comment=gradebook_comment(decision.comment, mapping, awaiting_jury=awaiting_jury),
     )
     _report(
         db,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,9 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from sqlalchemy.orm import Session
 
 from ltiservice.errors import ServiceError
+from ltiservice.grades import DEFAULT_GRADE_MAPPING, GRADE_MAPPINGS
 from ltiservice.grading.interface import CertificationPlugin
+from ltiservice.grading.registration import registration_status
 from ltiservice.lti.context import LaunchContext
 from ltiservice.models import Assessment
 
@@ -47,6 +49,14 @@ class PlacementChoice:
     max_file_mb: int
     max_attempts: int
     score_maximum: float
+    grade_mapping: str = DEFAULT_GRADE_MAPPING
+    # Placed under an expired registration, confirmed for candidates who started before it.
+    expired_registration_confirmed: bool = False
+
+
+def paris_today() -> date:
+    """Registration dates are French calendar days."""
+    return datetime.now(PARIS).date()
 
 
 MAX_FILE_MB = 200  # when no service limit is given (the service passes `max_upload_mb`)
@@ -67,16 +77,31 @@ class PlacementSchema(Schema):
     max_file_mb = fields.Integer(load_default=10, validate=validate.Range(min=1))
     max_attempts = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10))
     score_maximum = fields.Float(load_default=100.0, validate=validate.Range(min=1, max=1000))
+    grade_mapping = fields.String(
+        load_default=DEFAULT_GRADE_MAPPING,
+        validate=validate.OneOf(
+            list(GRADE_MAPPINGS),
+            error="Choisissez comment le résultat du bloc devient une note : "
+            + " ou ".join(f"« {label} »" for label in GRADE_MAPPINGS.values())
+            + ".",
+        ),
+    )
+    # A checkbox: present ("on") when ticked.
+    started_before_end = fields.String(load_default="")
 
     def __init__(
         self,
         plugins: dict[str, CertificationPlugin],
         max_file_mb: int = MAX_FILE_MB,
+        today: date | None = None,
+        may_confirm: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._plugins = plugins
         self._max_file_mb = max_file_mb
+        self._today = today or paris_today()
+        self._may_confirm = may_confirm
 
     @validates_schema
     def _check(self, data: dict[str, Any], **_: Any) -> None:
@@ -102,6 +127,27 @@ class PlacementSchema(Schema):
                 f"La taille maximale par fichier ne peut pas dépasser {self._max_file_mb} Mo : "
                 "c'est la limite des envois sur ce service.",
                 "max_file_mb",
+            )
+        self._check_registration(plugin, data)
+
+    def _check_registration(self, plugin: CertificationPlugin, data: dict[str, Any]) -> None:
+        """An expired registration takes only candidates who started before its end date: the
+        administrator must say so, or nothing is placed."""
+        status = registration_status(plugin.current, self._today)
+        if not status.expired:
+            return
+        if not data["started_before_end"]:
+            raise ValidationError(
+                f"{status.message} Pour placer cette évaluation, cochez la case confirmant "
+                "qu'elle concerne des candidats entrés en parcours avant cette date.",
+                "started_before_end",
+            )
+        if not self._may_confirm:
+            raise ValidationError(
+                f"{status.message} Seul un administrateur de la plateforme peut confirmer que "
+                "cette évaluation concerne des candidats entrés en parcours avant cette date : "
+                "demandez-lui de la placer.",
+                "started_before_end",
             )
 
     @post_load
@@ -129,18 +175,30 @@ class PlacementSchema(Schema):
             max_file_mb=data["max_file_mb"],
             max_attempts=data["max_attempts"],
             score_maximum=data["score_maximum"],
+            grade_mapping=data["grade_mapping"],
+            expired_registration_confirmed=registration_status(plugin.current, self._today).expired
+            and bool(data["started_before_end"]),
         )
 
 
 def parse_placement(
-    form: dict[str, Any], plugins: dict[str, CertificationPlugin], max_file_mb: int = MAX_FILE_MB
+    form: dict[str, Any],
+    plugins: dict[str, CertificationPlugin],
+    max_file_mb: int = MAX_FILE_MB,
+    today: date | None = None,
+    *,
+    may_confirm: bool = False,
 ) -> PlacementChoice:
     """The trainer's form as a PlacementChoice, or a 400 listing what to fix (in French).
 
     ``max_file_mb`` is the service's upload limit (`max_upload_mb`): no file limit above it.
+    ``today`` (Paris day, default now) is the day registration end dates are compared with;
+    ``may_confirm``: the launch is an administrator's, who alone may confirm a placement under
+    an expired registration.
     """
     try:
-        return PlacementSchema(plugins, max_file_mb).load(form)  # type: ignore[no-any-return]
+        schema = PlacementSchema(plugins, max_file_mb, today, may_confirm)
+        return schema.load(form)  # type: ignore[no-any-return]
     except ValidationError as exc:
         messages = exc.normalized_messages()
         flat = [
@@ -189,6 +247,13 @@ def create_assessment(
         max_file_mb=choice.max_file_mb,
         max_attempts=choice.max_attempts,
         score_maximum=choice.score_maximum,
+        grade_mapping=choice.grade_mapping,
+        expired_registration_confirmed_by_id=(
+            context.person_id if choice.expired_registration_confirmed else None
+        ),
+        expired_registration_confirmed_at=(
+            datetime.now(UTC) if choice.expired_registration_confirmed else None
+        ),
         lineitem_url=lineitem_url,
         lineitems_url=lineitems_url,
         created_by_id=context.person_id,

@@ -8,15 +8,23 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 
 from ltiservice import db
 from ltiservice.assessments.display import rule_label
-from ltiservice.assessments.placement import FILE_TYPES, create_assessment, parse_placement
+from ltiservice.assessments.placement import (
+    FILE_TYPES,
+    create_assessment,
+    paris_today,
+    parse_placement,
+)
 from ltiservice.assessments.routing import (
     PreviousContent,
     assessment_on_link,
     used_in_course,
 )
 from ltiservice.errors import ServiceError
+from ltiservice.grades import DEFAULT_GRADE_MAPPING, GRADE_MAPPINGS
+from ltiservice.grading.registration import RegistrationStatus, registration_status
 from ltiservice.lti import deep_linking
 from ltiservice.lti.context import check_csrf, current_launch, require_trainer, update_launch
+from ltiservice.lti.roles import Role
 
 bp = Blueprint("placement", __name__, url_prefix="/placement")
 
@@ -29,6 +37,13 @@ def _plugins() -> dict[str, Any]:
 
 def _upload_limit_mb() -> int:
     return int(current_app.config["SETTINGS"].max_upload_mb)
+
+
+def _expired_registrations() -> dict[str, RegistrationStatus]:
+    """Certification code -> its status, for the certifications whose registration ended."""
+    today = paris_today()
+    statuses = {code: registration_status(p.current, today) for code, p in _plugins().items()}
+    return {code: status for code, status in statuses.items() if status.expired}
 
 
 def _form_data() -> dict[str, Any]:
@@ -54,9 +69,15 @@ def _page(
         plugins=_plugins(),
         rule_label=rule_label,
         file_types=FILE_TYPES,
+        grade_mappings=GRADE_MAPPINGS,
+        expired=_expired_registrations(),
         max_file_mb=_upload_limit_mb(),
         error=error,
-        values=values or {"allowed_extensions": [".pdf", ".docx", ".odt"]},
+        values=values
+        or {
+            "allowed_extensions": [".pdf", ".docx", ".odt"],
+            "grade_mapping": DEFAULT_GRADE_MAPPING,
+        },
     ), status
 
 
@@ -73,7 +94,9 @@ def picker() -> Any:
     check_csrf(context, request.form.get("csrf_token"))
     form = _form_data()
     try:
-        choice = parse_placement(form, _plugins(), _upload_limit_mb())
+        choice = parse_placement(
+            form, _plugins(), _upload_limit_mb(), may_confirm=context.has(Role.ADMINISTRATOR)
+        )
     except ServiceError as exc:
         return _page("placement/picker.html", context, exc, form, 400, in_use)
     assessment = create_assessment(db.session(), context, choice, _plugins())
@@ -123,7 +146,9 @@ def configure() -> Any:
     check_csrf(context, request.form.get("csrf_token"))
     form = _form_data()
     try:
-        choice = parse_placement(form, _plugins(), _upload_limit_mb())
+        choice = parse_placement(
+            form, _plugins(), _upload_limit_mb(), may_confirm=context.has(Role.ADMINISTRATOR)
+        )
     except ServiceError as exc:
         return _page("placement/configure.html", context, exc, form, 400)
     body = deep_linking.launch_body(context.launch_id)

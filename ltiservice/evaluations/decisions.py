@@ -30,6 +30,7 @@ from ltiservice.errors import ConflictError, ServiceError
 from ltiservice.evaluations import ledger
 from ltiservice.evaluations.rubric import VERDICT_LABELS, Rubric, outcome_summary
 from ltiservice.evaluations.service import verdicts_of
+from ltiservice.grades import block_score
 from ltiservice.grading.interface import (
     VERDICTS,
     BlockOutcome,
@@ -209,10 +210,11 @@ def _remarks(jury: Jury) -> dict[str, list[str]]:
 
 
 def _score(rubric: Rubric, assessment: Assessment, outcome: BlockOutcome) -> float:
+    """The score the assessment's grade mapping gives; the share is the plugin's `lms_grade`."""
     given, maximum = rubric.plugin.rules.lms_grade(rubric.referential, outcome)
-    if maximum <= 0:
-        return 0.0
-    return round(given / maximum * assessment.score_maximum, 4)
+    share = given / maximum if maximum > 0 else 0.0
+    score, _ = block_score(assessment, acquired=outcome.acquired, competency_share=share)
+    return score
 
 
 def sign_decision(
@@ -276,19 +278,20 @@ def sign_decision(
     if rubric.referential.certification_jury.committee_acquires:
         entry = ledger.record_block(db, decision)
     decision.comment = _comment(rubric, outcome)
-    events.decision_signed(db, decision, entry, None)
+    events.decision_signed(
+        db,
+        decision,
+        entry,
+        None,
+        awaiting_jury=not rubric.referential.certification_jury.committee_acquires,
+    )
     return SignedDecision(decision, entry, None)
 
 
 def _comment(rubric: Rubric, outcome: BlockOutcome) -> str:
-    """The French summary the LMS shows beside the grade, saying whose result it is."""
-    comment = outcome_summary(rubric.block.code, outcome)
-    jury = rubric.referential.certification_jury
-    if not jury.committee_acquires:
-        comment += (
-            f". Proposition du comité d'évaluation, en attente de la décision du {jury.label}"
-        )
-    return comment
+    """The committee's French summary; the gradebook adds whose result it is
+    (`grades.gradebook_comment`)."""
+    return outcome_summary(rubric.block.code, outcome)
 
 
 __all__ = [

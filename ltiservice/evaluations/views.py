@@ -15,12 +15,14 @@ from werkzeug.wrappers import Response
 
 from ltiservice import db, grades
 from ltiservice.assessments.access import assessment_for, course_submission
+from ltiservice.assessments.placement import paris_today
 from ltiservice.certification.standing import standing_of
 from ltiservice.evaluations import decisions, forms, roster, service
 from ltiservice.evaluations.rubric import VERDICT_LABELS, Rubric, outcome_json, rubric_for
+from ltiservice.grading.registration import RegistrationStatus, registration_status
 from ltiservice.lti.context import LaunchContext, check_csrf, current_launch, require_trainer
 from ltiservice.lti.roles import Role
-from ltiservice.models import Assessment, Evaluation, Submission
+from ltiservice.models import Assessment, Evaluation, Person, Submission
 
 bp = Blueprint("evaluations", __name__, url_prefix="/a")
 
@@ -42,6 +44,19 @@ def _load(
     return assessment, submission, rubric_for(assessment)
 
 
+def _expired_registration(assessment: Assessment) -> RegistrationStatus | None:
+    """The registration of the assessment's referential version, when it has ended."""
+    status = registration_status(rubric_for(assessment).referential, paris_today())
+    return status if status.expired else None
+
+
+def _confirmed_by(session: Session, assessment: Assessment) -> str | None:
+    if assessment.expired_registration_confirmed_by_id is None:
+        return None
+    person = session.get(Person, assessment.expired_registration_confirmed_by_id)
+    return (person.name or person.sub) if person else None
+
+
 @bp.get("/<int:assessment_id>/dashboard")
 def dashboard(assessment_id: int) -> str:
     """The course's learners and where each one's work stands, filterable by state."""
@@ -61,6 +76,9 @@ def dashboard(assessment_id: int) -> str:
         states=roster.STATES,
         failed_scores=grades.failed_scores(session, assessment),
         is_administrator=context.has(Role.ADMINISTRATOR),
+        grade_mapping=grades.GRADE_MAPPINGS.get(assessment.grade_mapping, ""),
+        expired_registration=_expired_registration(assessment),
+        confirmed_by=_confirmed_by(session, assessment),
     )
 
 

@@ -35,6 +35,8 @@ from ltiservice.exports.identities import (
 )
 from ltiservice.exports.records import Scope
 from ltiservice.exports.scope import PARIS, ExportError, paris_day
+from ltiservice.grading.interface import Referential
+from ltiservice.grading.registration import last_delivery_day, registration_status
 from ltiservice.models import (
     CertificationAward,
     Decision,
@@ -339,6 +341,36 @@ def validate(document: etree._ElementTree, schema: etree.XMLSchema, version: str
     raise ExportError(f"Flux refusé par le XSD CDC {version}, rien n'a été écrit :\n  - {listed}")
 
 
+def check_deliverable(referential: Referential, on: dt.date) -> None:
+    """Refuse (ExportError) a delivery on day ``on`` that the law forbids: none after the
+    fiche's « date de dernière délivrance possible », or after the end of registration when the
+    fiche states no such date (grading/registration.py)."""
+    status = registration_status(referential, on)
+    if status.deliverable:
+        return
+    certification = referential.certification
+    last = last_delivery_day(referential)
+    assert last is not None  # a referential without any date is always deliverable
+    which = (
+        "date de dernière délivrance possible"
+        if status.last_delivery_date
+        else "fin d'enregistrement, la fiche ne donnant pas de date de dernière délivrance"
+    )
+    raise ExportError(
+        f"Certification {certification.rncp_code or certification.code} : aucune délivrance "
+        f"n'est possible après le {last.strftime('%d/%m/%Y')} ({which}) ; aucun fichier écrit."
+    )
+
+
+def _check_passages(scope: Scope, passages: Iterable[Passage]) -> None:
+    """Each award was delivered on a day its referential version could still be delivered."""
+    by_rncp = {r.certification.rncp_code: r for r in scope.plugin.referentials.values()}
+    for passage in passages:
+        referential = by_rncp.get(passage.rncp_code)
+        if referential is not None:
+            check_deliverable(referential, passage.granted_on)
+
+
 def build_accrochage(
     db: Session,
     scope: Scope,
@@ -353,6 +385,9 @@ def build_accrochage(
     ``identities_path`` is the civil-status CSV's path, or its text (a file sent from the
     browser): either way it is read, used and dropped.
     """
+    check_deliverable(
+        scope.plugin.current, (now or dt.datetime.now(PARIS)).astimezone(PARIS).date()
+    )
     schema = load_schema(xsd_version)
     passages = cohort(db, scope, session_id)
     if not passages:
@@ -361,6 +396,7 @@ def build_accrochage(
             f"Aucune certification {scope.certification_code} attribuée par le jury {where} : "
             "rien à déclarer, aucun fichier écrit."
         )
+    _check_passages(scope, passages)
     identities = (
         load_identities(identities_path)
         if isinstance(identities_path, Path)

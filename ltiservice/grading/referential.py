@@ -238,6 +238,8 @@ class Certification:
     version: str
     supersedes: str | None = None
     source: str | None = None
+    # The fiche's « date de dernière délivrance possible » (None: the fiche states none).
+    last_delivery_date: datetime.date | None = None
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,8 @@ class RncpFiche:
     actif: bool | None
     blocs: tuple[RncpBloc, ...]
     correspondances: tuple[RncpCorrespondance, ...]
+    # « Date de dernière délivrance possible » (export: DATE_LIMITE_DELIVRANCE), when given.
+    date_limite_delivrance: date | None = None
 
 
 class _Readable(Protocol):
@@ -287,6 +289,9 @@ def build_fiche(element: etree._Element) -> RncpFiche:
         niveau=_parse_niveau(_text(element, "NOMENCLATURE_EUROPE/NIVEAU")),
         date_fin_enregistrement=_parse_date(
             numero, "DATE_FIN_ENREGISTREMENT", _text(element, "DATE_FIN_ENREGISTREMENT")
+        ),
+        date_limite_delivrance=_parse_date(
+            numero, "DATE_LIMITE_DELIVRANCE", _text(element, "DATE_LIMITE_DELIVRANCE")
         ),
         actif=_parse_bool(_text(element, "ACTIF")),
         # Only the fiche's own blocks: CORRESPONDANCES hold BLOC_COMPETENCES elements too.

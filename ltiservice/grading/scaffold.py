@@ -190,6 +190,10 @@ def _dump(data: Any) -> str:
 
 
 def _certification(fiche: RncpFiche, code: str) -> dict[str, Any]:
+    # Written only when the fiche gives it, so fiches without one scaffold as before.
+    last_delivery = (
+        {"last_delivery_date": fiche.date_limite_delivrance} if fiche.date_limite_delivrance else {}
+    )
     return {
         "code": code,
         "rncp_code": fiche.numero or None,
@@ -197,6 +201,7 @@ def _certification(fiche: RncpFiche, code: str) -> dict[str, Any]:
         "certifiers": list(fiche.certificateurs) or [f"{TO_WRITE} : certificateur"],
         "level": fiche.niveau if fiche.niveau and 1 <= fiche.niveau <= 8 else None,
         "registration_end_date": fiche.date_fin_enregistrement,
+        **last_delivery,
         "version": fiche.numero,
         "supersedes": None,
         "source": f"Export RNCP de France compétences (flux v4.1), fiche {fiche.numero}",

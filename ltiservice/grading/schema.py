@@ -391,6 +391,7 @@ class CertificationSchema(Schema):
         load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=8)
     )
     registration_end_date = fields.Date(load_default=None, allow_none=True)
+    last_delivery_date = fields.Date(load_default=None, allow_none=True)
     version = _text(required=True)
     supersedes = fields.String(load_default=None, allow_none=True, validate=_NOT_EMPTY)
     source = fields.String(load_default=None, allow_none=True)
@@ -399,6 +400,15 @@ class CertificationSchema(Schema):
     def check_supersedes(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data["supersedes"] is not None and data["supersedes"] == data["version"]:
             raise ValidationError("A version cannot supersede itself.", "supersedes")
+
+    @validates_schema
+    def check_last_delivery(self, data: dict[str, Any], **kwargs: Any) -> None:
+        end, last = data["registration_end_date"], data["last_delivery_date"]
+        if last is not None and (end is None or last < end):
+            raise ValidationError(
+                "The last delivery date needs a registration end date and cannot precede it.",
+                "last_delivery_date",
+            )
 
     @post_load
     def make(self, data: dict[str, Any], **kwargs: Any) -> Certification:

@@ -57,6 +57,19 @@ class Assessment(Base):
     max_files: Mapped[int] = mapped_column(Integer, default=10)
     max_attempts: Mapped[int] = mapped_column(Integer, default=1)
     score_maximum: Mapped[float] = mapped_column(Float, default=100.0)
+    # How a block result becomes a score (`grades.GRADE_MAPPINGS`): "decision" (acquired =
+    # maximum, not acquired = 0) or "competency_share". Rows placed before 0012 keep the share.
+    grade_mapping: Mapped[str] = mapped_column(
+        String(32), default="decision", server_default="decision"
+    )
+    # Placed under a referential past its registration end date: the administrator who
+    # confirmed it is for candidates who started before that date, and when (0012).
+    expired_registration_confirmed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), default=None
+    )
+    expired_registration_confirmed_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )
     lineitem_url: Mapped[str | None] = mapped_column(String(1024), default=None)
     lineitems_url: Mapped[str | None] = mapped_column(String(1024), default=None)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))

@@ -28,9 +28,12 @@ PLACEMENT = {
 
 def _picker(lti, sub="trainer-1"):
     browser = lti.browser()
-    page = lti.launch(lti.user(sub, INSTRUCTOR), browser=browser,
-                      message_type="LtiDeepLinkingRequest",
-                      deep_linking={"accept_types": ["ltiResourceLink"], "data": "opaque-42"})
+    page = lti.launch(
+        lti.user(sub, INSTRUCTOR),
+        browser=browser,
+        message_type="LtiDeepLinkingRequest",
+        deep_linking={"accept_types": ["ltiResourceLink"], "data": "opaque-42"},
+    )
     return browser, page
 
 
@@ -85,8 +88,11 @@ def test_invalid_placement_is_refused_with_french_errors_and_nothing_stored(lti)
 
 
 def test_a_learner_cannot_open_the_picker(lti):
-    page = lti.launch(lti.user("learner-1", LEARNER), message_type="LtiDeepLinkingRequest",
-                      deep_linking={"accept_types": ["ltiResourceLink"]})
+    page = lti.launch(
+        lti.user("learner-1", LEARNER),
+        message_type="LtiDeepLinkingRequest",
+        deep_linking={"accept_types": ["ltiResourceLink"]},
+    )
     assert page.status_code == 403
     assert "Seuls les formateurs" in page.text
 

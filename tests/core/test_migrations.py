@@ -75,3 +75,44 @@ def test_upgrades_keep_every_row_of_the_tables_they_rebuild(tmp_path):
             }
         engine.dispose()
     assert set(counts.values()) == {1}, counts
+
+
+def test_0012_keeps_the_share_for_assessments_placed_before_it(tmp_path):
+    """Columns already in gradebooks hold shares: rows placed before 0012 keep that mapping;
+    a row inserted afterwards without one gets the decision mapping."""
+    from sqlalchemy import text
+
+    with throwaway_database(tmp_path) as url:
+        migrate.upgrade(url, "0010")
+        engine = create_engine(url)
+        now = "CURRENT_TIMESTAMP"
+        assessment = (
+            "INSERT INTO assessment (id, organisation_id, platform_id, course_id, resource_id, "
+            "resource_link_id, title, certification_code, referential_version, block_code, "
+            "allowed_extensions, max_file_mb, max_files, max_attempts, score_maximum, created_at) "
+            "VALUES ({id}, 1, 1, 1, 'r{id}', 'l{id}', 'T', 'CRCA', 'RNCP41351', 'B1', '[]', 1, 1, "
+            f"1, 20, {now})"
+        )
+        with engine.begin() as conn:
+            for statement in (
+                "INSERT INTO organisation (id, slug, name, created_at) "
+                f"VALUES (1, 'of', 'OF', {now})",
+                "INSERT INTO platform (id, organisation_id, name, issuer, client_id, "
+                "auth_login_url, auth_token_url, key_set_url, source, created_at) VALUES (1, 1, "
+                f"'LMS', 'https://lms.example', 'c', 'a', 't', 'k', 'cli', {now})",
+                "INSERT INTO course (id, platform_id, context_id, created_at) "
+                f"VALUES (1, 1, 'c', {now})",
+                assessment.format(id=1),
+            ):
+                conn.execute(text(statement))
+        migrate.upgrade(url)
+        with engine.begin() as conn:
+            conn.execute(text(assessment.format(id=2)))
+            rows = conn.execute(
+                text(
+                    "SELECT id, grade_mapping, expired_registration_confirmed_by_id "
+                    "FROM assessment ORDER BY id"
+                )
+            ).all()
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [(1, "competency_share", None), (2, "decision", None)]

@@ -51,6 +51,8 @@ def _place_by_deep_linking(lti: LtiHarness, chromium: Chromium) -> dict[str, Any
     page.fill("#title", "Bloc 2B — gestion d'un sinistre")
     page.fill("#deadline", "2030-06-28T18:00")
     page.fill("#score_maximum", "20")
+    # The default mapping: a block not acquired is 0, whatever share of it was acquired.
+    assert page.is_checked("#grade_mapping-decision")
     page.get_by_role("button", name="Placer l'évaluation").click()
     page.wait_for_selector("#dl-result")  # the platform's answer after the auto-post
     [placement] = lti.peer.deep_links()[-1]["placements"]
@@ -154,7 +156,7 @@ def test_place_submit_grade_decide_and_the_grade_reaches_the_lms(lti, chromium, 
         assert delivered["line_item"]["id"] == placement["lineitem"]
         scores.setdefault(delivered["score"]["userId"], []).append(delivered["score"])
     assert sorted(scores) == ["camille", "lucas"]
-    for sub, expected in (("camille", 20.0), ("lucas", 20.0 * 5 / 6)):
+    for sub, expected in (("camille", 20.0), ("lucas", 0.0)):
         submitted, graded = scores[sub]
         assert (submitted["activityProgress"], submitted["gradingProgress"]) == (
             "Submitted",
@@ -168,5 +170,9 @@ def test_place_submit_grade_decide_and_the_grade_reaches_the_lms(lti, chromium, 
         assert graded["scoreGiven"] == pytest.approx(expected, abs=0.01)
         assert graded["scoreMaximum"] == 20
         assert graded["timestamp"] > submitted["timestamp"]
-    assert scores["camille"][1]["comment"] == "Bloc B2B acquis — 6/6 compétences"
-    assert scores["lucas"][1]["comment"].startswith("Bloc B2B non acquis — 5/6")
+    proposal = (
+        "Proposition du comité d'évaluation, en attente de la décision du jury de certification. "
+        "Note : acquis = note maximale, non acquis = 0."
+    )
+    assert scores["camille"][1]["comment"] == f"Bloc B2B acquis — 6/6 compétences. {proposal}"
+    assert scores["lucas"][1]["comment"] == f"Bloc B2B non acquis — 5/6 compétences. {proposal}"

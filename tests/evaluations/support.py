@@ -31,6 +31,8 @@ def place(
     version: str = "RNCP41351",
     context_id: str = "course-1",
     platform_id: int | None = None,
+    grade_mapping: str = "decision",
+    score_maximum: float = 20.0,
 ) -> int:
     """An assessment placed on resource link ``link-<block>``, as deep linking stores it."""
     with lti.live.app.app_context():
@@ -55,7 +57,8 @@ def place(
             referential_version=version,
             block_code=block,
             allowed_extensions=[".pdf"],
-            score_maximum=20.0,
+            score_maximum=score_maximum,
+            grade_mapping=grade_mapping,
         )
         session.add(assessment)
         session.commit()

@@ -128,3 +128,26 @@ def test_without_a_roster_the_learners_known_from_submissions_show(lti: LtiHarne
     with lti.live.app.app_context():
         people = db.session().scalars(select(Person.sub)).all()
     assert "l1" not in people
+
+
+def test_the_dashboard_warns_about_an_assessment_under_an_expired_registration(
+    lti: LtiHarness,
+) -> None:
+    place(lti, "BC01", version="RNCP36140")
+    page = launch(lti, "trainer-1", "BC01").page
+
+    notice = html.fromstring(page.text).xpath("//section[@id='enregistrement-expire']")
+    assert notice, "no warning on the dashboard"
+    text = " ".join(notice[0].text_content().split())
+    assert text.startswith("Enregistrement au RNCP terminé")
+    assert "L'enregistrement au RNCP de la certification RNCP36140 a pris fin le 26/01/2025" in text
+    assert "Note transmise au carnet de notes : acquis = note maximale, non acquis = 0." in (
+        text_of(page)
+    )
+
+
+def test_no_warning_under_a_current_registration(lti: LtiHarness) -> None:
+    place(lti, "B2B")
+    page = launch(lti, "trainer-1", "B2B").page
+
+    assert html.fromstring(page.text).xpath("//section[@id='enregistrement-expire']") == []

@@ -139,15 +139,20 @@ def test_a_signed_decision_writes_ledger_status_and_the_lms_score(lti: LtiHarnes
     assert score["userId"] == "learner-1"
     assert (score["activityProgress"], score["gradingProgress"]) == ("Completed", "FullyGraded")
     assert (score["scoreGiven"], score["scoreMaximum"]) == (20.0, 20.0)
-    assert score["comment"] == "Bloc B2B acquis — 6/6 compétences"
+    assert score["comment"] == (
+        "Bloc B2B acquis — 6/6 compétences. Proposition du comité d'évaluation, en attente de "
+        "la décision du jury de certification. Note : acquis = note maximale, non acquis = 0."
+    )
     # B2B alone is not the certification: the page says what is missing.
     assert "Bloc B1 à acquérir" in text_of(page)
     assert _rows(lti, CertificationAward) == []
 
 
-def test_a_partial_result_is_graded_by_the_plugin(lti: LtiHarness) -> None:
+def test_a_partial_result_is_graded_by_the_plugin_under_the_share_mapping(
+    lti: LtiHarness,
+) -> None:
     overrides = {"C2B.2-1": "not_met", "C2B.6-1": "not_observed"}
-    assessment = place(lti, "B2B")
+    assessment = place(lti, "B2B", grade_mapping="competency_share")
     submission = hand_in(lti, assessment, "learner-1")
     url = paths(assessment, submission)
     _evaluate(launch(lti, "chef-1"), url, "B2B", HIERARCHY, **overrides)
@@ -210,7 +215,11 @@ def test_b1_and_b2b_make_the_crca_certification(lti: LtiHarness) -> None:
     comments = [
         m.payload["score"].get("comment") for m in _rows(lti, OutboxMessage, kind="ags_score")
     ]
-    assert "Bloc B1 acquis — 11/11 compétences. Certification CRCA obtenue" in comments
+    assert (
+        "Bloc B1 acquis — 11/11 compétences. Certification CRCA obtenue. Proposition du comité "
+        "d'évaluation, en attente de la décision du jury de certification. Note : acquis = note "
+        "maximale, non acquis = 0."
+    ) in comments
 
 
 def test_a_correction_supersedes_with_a_reason_and_never_removes_a_block(

@@ -373,3 +373,9 @@ def test_correspondances_become_sourced_equivalences_the_schema_accepts() -> Non
     # Blocks the plugin does not know are not guessed.
     assert equivalences_from_correspondances(fiche, {}, current, "RNCP31678") == []
     assert equivalences_from_correspondances(fiche, older, current, "RNCP00000") == []
+
+
+def test_the_last_delivery_date_is_read_when_the_fiche_gives_one() -> None:
+    # RNCP40344 is the one fiche of the extract with DATE_LIMITE_DELIVRANCE (28/03/2032).
+    assert find_fiche(EXTRACT, "RNCP40344").date_limite_delivrance == date(2032, 3, 28)
+    assert find_fiche(EXTRACT, "RNCP36490").date_limite_delivrance is None

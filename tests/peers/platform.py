@@ -86,9 +86,20 @@ def ensure_openedx_venv(venv_dir: Path = VENV_DIR) -> Path:
             return venv_python(venv_dir)
         shutil.rmtree(venv_dir, ignore_errors=True)
         _run([sys.executable, "-m", "venv", str(venv_dir)], "create the venv")
-        _run([str(venv_python(venv_dir)), "-m", "pip", "install", "--quiet",
-              "--disable-pip-version-check", "--no-input", "-r", str(REQUIREMENTS)],
-             "install lti-consumer-xblock")
+        _run(
+            [
+                str(venv_python(venv_dir)),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-input",
+                "-r",
+                str(REQUIREMENTS),
+            ],
+            "install lti-consumer-xblock",
+        )
         stamp.write_text(_stamp())
     return venv_python(venv_dir)
 
@@ -96,13 +107,15 @@ def ensure_openedx_venv(venv_dir: Path = VENV_DIR) -> Path:
 def _run(command: list[str], what: str) -> None:
     """Run an install step; raise :class:`PeerError` with its output on failure."""
     try:
-        done = subprocess.run(command, capture_output=True, text=True,
-                              timeout=INSTALL_TIMEOUT_S, check=False)
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S, check=False
+        )
     except subprocess.TimeoutExpired as err:
         raise PeerError(f"could not {what}: timed out after {INSTALL_TIMEOUT_S} s") from err
     if done.returncode != 0:
-        raise PeerError(f"could not {what} ({' '.join(command)}):\n"
-                        f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        raise PeerError(
+            f"could not {what} ({' '.join(command)}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
 
 
 # ---------------------------------------------------------------------------- process
@@ -127,10 +140,20 @@ class OpenedxPlatform:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [str(python), str(PEER_SRC / "server.py"), "--port", "0",
-                 "--port-file", str(self.port_file)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=self.work_dir, env=env)
+                [
+                    str(python),
+                    str(PEER_SRC / "server.py"),
+                    "--port",
+                    "0",
+                    "--port-file",
+                    str(self.port_file),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.work_dir,
+                env=env,
+            )
         try:
             self._wait_ready()
         except BaseException:
@@ -173,8 +196,12 @@ class OpenedxPlatform:
     def __enter__(self) -> OpenedxPlatform:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
 
@@ -204,10 +231,12 @@ class PlatformPeer:
 
     # -- plumbing
 
-    def _call(self, method: str, path: str, what: str, json: Any = None,
-              ok: tuple[int, ...] = (200,)) -> Any:
-        response = self.session.request(method, f"{self.base_url}{path}", json=json,
-                                        timeout=self.timeout)
+    def _call(
+        self, method: str, path: str, what: str, json: Any = None, ok: tuple[int, ...] = (200,)
+    ) -> Any:
+        response = self.session.request(
+            method, f"{self.base_url}{path}", json=json, timeout=self.timeout
+        )
         try:
             body = response.json()
         except ValueError:
@@ -226,16 +255,32 @@ class PlatformPeer:
         """``GET /admin/info``: issuer, endpoints, current tool and kid."""
         return self._call("GET", "/admin/info", "info")
 
-    def configure_tool(self, *, client_id: str, deployment_id: str, login_url: str,
-                       launch_url: str, redirect_uris: list[str] | None = None,
-                       jwks_url: str = "", deep_link_launch_url: str | None = None
-                       ) -> dict[str, Any]:
+    def configure_tool(
+        self,
+        *,
+        client_id: str,
+        deployment_id: str,
+        login_url: str,
+        launch_url: str,
+        redirect_uris: list[str] | None = None,
+        jwks_url: str = "",
+        deep_link_launch_url: str | None = None,
+    ) -> dict[str, Any]:
         """Register (or re-register) the one tool this platform knows."""
-        return self._call("POST", "/admin/tool", "configure_tool", {
-            "client_id": client_id, "deployment_id": deployment_id, "login_url": login_url,
-            "launch_url": launch_url, "redirect_uris": redirect_uris or [launch_url],
-            "jwks_url": jwks_url, "deep_link_launch_url": deep_link_launch_url or launch_url,
-        })
+        return self._call(
+            "POST",
+            "/admin/tool",
+            "configure_tool",
+            {
+                "client_id": client_id,
+                "deployment_id": deployment_id,
+                "login_url": login_url,
+                "launch_url": launch_url,
+                "redirect_uris": redirect_uris or [launch_url],
+                "jwks_url": jwks_url,
+                "deep_link_launch_url": deep_link_launch_url or launch_url,
+            },
+        )
 
     def reset(self) -> None:
         """Forget launches, line items, scores, members, deep links, faults and counters."""
@@ -243,15 +288,22 @@ class PlatformPeer:
 
     # -- launches
 
-    def start_launch(self, user: dict[str, Any], *,
-                     message_type: str = "LtiResourceLinkRequest",
-                     context: dict[str, Any] | None = None,
-                     resource_link: dict[str, Any] | None = None,
-                     custom: dict[str, str] | None = None, ags: bool = False,
-                     nrps: bool = False, target_link_uri: str | None = None,
-                     for_user: dict[str, Any] | None = None,
-                     deep_linking: dict[str, Any] | None = None,
-                     lineitem: str | None = None, **extra: Any) -> dict[str, Any]:
+    def start_launch(
+        self,
+        user: dict[str, Any],
+        *,
+        message_type: str = "LtiResourceLinkRequest",
+        context: dict[str, Any] | None = None,
+        resource_link: dict[str, Any] | None = None,
+        custom: dict[str, str] | None = None,
+        ags: bool = False,
+        nrps: bool = False,
+        target_link_uri: str | None = None,
+        for_user: dict[str, Any] | None = None,
+        deep_linking: dict[str, Any] | None = None,
+        lineitem: str | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
         """Store a launch; return where the browser goes (the tool's OIDC login initiation).
 
         ``user`` = ``{sub, name?, email?, roles: [LTI role URIs]}``. The answer has
@@ -259,23 +311,37 @@ class PlatformPeer:
         GET URL), ``launch_page_url`` (a peer page that POSTs them, Moodle-style),
         ``lti_message_hint`` and, for deep linking, ``deep_linking_data``.
         """
-        spec: dict[str, Any] = {"message_type": message_type, "user": user, "ags": ags,
-                                "nrps": nrps, **extra}
-        optional = {"context": context, "resource_link": resource_link, "custom": custom,
-                    "target_link_uri": target_link_uri, "for_user": for_user,
-                    "deep_linking": deep_linking, "lineitem": lineitem}
+        spec: dict[str, Any] = {
+            "message_type": message_type,
+            "user": user,
+            "ags": ags,
+            "nrps": nrps,
+            **extra,
+        }
+        optional = {
+            "context": context,
+            "resource_link": resource_link,
+            "custom": custom,
+            "target_link_uri": target_link_uri,
+            "for_user": for_user,
+            "deep_linking": deep_linking,
+            "lineitem": lineitem,
+        }
         spec.update({k: v for k, v in optional.items() if v is not None})
         return self._call("POST", "/admin/launch", "start_launch", spec)
 
-    def authorize_raw(self, params: dict[str, str], method: str = "GET",
-                      accept_json: bool = True) -> requests.Response:
+    def authorize_raw(
+        self, params: dict[str, str], method: str = "GET", accept_json: bool = True
+    ) -> requests.Response:
         """Call ``/authorize`` as the browser would, returning the raw response."""
         headers = {"Accept": "application/json"} if accept_json else {}
         if method == "GET":
-            return self.session.get(self.auth_login_url, params=params, headers=headers,
-                                    timeout=self.timeout)
-        return self.session.post(self.auth_login_url, data=params, headers=headers,
-                                 timeout=self.timeout)
+            return self.session.get(
+                self.auth_login_url, params=params, headers=headers, timeout=self.timeout
+            )
+        return self.session.post(
+            self.auth_login_url, data=params, headers=headers, timeout=self.timeout
+        )
 
     def authorize(self, params: dict[str, str], method: str = "GET") -> dict[str, str]:
         """The OIDC auth request in JSON mode: ``{action, id_token, state}``."""
@@ -286,21 +352,36 @@ class PlatformPeer:
 
     # -- signing and keys
 
-    def sign(self, claims: dict[str, Any], headers: dict[str, Any] | None = None,
-             key: str = "current") -> str:
+    def sign(
+        self, claims: dict[str, Any], headers: dict[str, Any] | None = None, key: str = "current"
+    ) -> str:
         """Any claims, RS256-signed with the platform's ``current`` or ``previous`` key.
 
         ``headers`` are merged over ``{"kid": <key's kid>}``; a ``None`` value removes one.
         """
-        return self._call("POST", "/admin/sign", "sign",
-                          {"claims": claims, "headers": headers or {}, "key": key})["jwt"]
+        return self._call(
+            "POST", "/admin/sign", "sign", {"claims": claims, "headers": headers or {}, "key": key}
+        )["jwt"]
 
-    def forge_id_token(self, lti_message_hint: str, nonce: str,
-                       overrides: dict[str, Any] | None = None, key: str = "current") -> str:
+    def forge_id_token(
+        self,
+        lti_message_hint: str,
+        nonce: str,
+        overrides: dict[str, Any] | None = None,
+        key: str = "current",
+    ) -> str:
         """A library-built launch id_token re-signed with ``overrides`` (``None`` deletes)."""
-        return self._call("POST", "/admin/id_token", "forge_id_token", {
-            "lti_message_hint": lti_message_hint, "nonce": nonce,
-            "overrides": overrides or {}, "key": key})["id_token"]
+        return self._call(
+            "POST",
+            "/admin/id_token",
+            "forge_id_token",
+            {
+                "lti_message_hint": lti_message_hint,
+                "nonce": nonce,
+                "overrides": overrides or {},
+                "key": key,
+            },
+        )["id_token"]
 
     def jwks(self) -> dict[str, Any]:
         """``GET /jwks``."""
@@ -316,8 +397,9 @@ class PlatformPeer:
 
     # -- services
 
-    def set_members(self, context_id: str, members: list[dict[str, Any]],
-                    context: dict[str, Any] | None = None) -> dict[str, Any]:
+    def set_members(
+        self, context_id: str, members: list[dict[str, Any]], context: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Roster for NRPS: ``[{user_id, name?, email?, roles: [...], status?}]``."""
         body: dict[str, Any] = {"context_id": context_id, "members": members}
         if context is not None:
@@ -355,8 +437,13 @@ class PlatformPeer:
         """Dynamic registrations accepted so far (each with its ``client_id``)."""
         return self._call("GET", "/admin/registrations", "registrations")
 
-    def set_fault(self, path_prefix: str, status: int | str = 500, count: int = 1,
-                  seconds: float | None = None) -> dict[str, Any]:
+    def set_fault(
+        self,
+        path_prefix: str,
+        status: int | str = 500,
+        count: int = 1,
+        seconds: float | None = None,
+    ) -> dict[str, Any]:
         """Fail the next ``count`` requests under ``path_prefix``.
 
         ``status`` is an HTTP status, ``"timeout"`` (sleep ``seconds``, default 10, then answer

@@ -96,7 +96,9 @@ class Response:
 
 
 def json_response(
-    data: Any, status: int = 200, content_type: str = "application/json",
+    data: Any,
+    status: int = 200,
+    content_type: str = "application/json",
     headers: dict[str, str] | None = None,
 ) -> Response:
     """Serialise ``data`` as JSON."""
@@ -143,6 +145,10 @@ class Router:
             request.params = match.groupdict()
             return handler(request)
         if allowed:
-            raise HttpError(405, f"method {request.method} not allowed", "method_not_allowed",
-                            {"Allow": ", ".join(sorted(allowed))})
+            raise HttpError(
+                405,
+                f"method {request.method} not allowed",
+                "method_not_allowed",
+                {"Allow": ", ".join(sorted(allowed))},
+            )
         raise HttpError(404, f"no route for {request.path}", "not_found")

@@ -94,13 +94,17 @@ class ToolConfig:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ToolConfig:
         """Validate ``POST /admin/tool``."""
-        missing = [k for k in ("client_id", "deployment_id", "login_url", "launch_url")
-                   if not isinstance(data.get(k), str) or not data.get(k)]
+        missing = [
+            k
+            for k in ("client_id", "deployment_id", "login_url", "launch_url")
+            if not isinstance(data.get(k), str) or not data.get(k)
+        ]
         if missing:
             raise HttpError(400, f"missing or empty: {', '.join(missing)}")
         redirect_uris = data.get("redirect_uris") or [data["launch_url"]]
         if not isinstance(redirect_uris, list) or not all(
-                isinstance(u, str) for u in redirect_uris):
+            isinstance(u, str) for u in redirect_uris
+        ):
             raise HttpError(400, "redirect_uris must be a list of URLs")
         return cls(
             client_id=data["client_id"],
@@ -250,8 +254,9 @@ class Platform:
             raise HttpError(400, "no tool configured: POST /admin/tool first")
         return tool
 
-    def consumer(self, tool: ToolConfig, *, launch_url: str | None = None,
-                 key_which: str = "current") -> LtiAdvantageConsumer:
+    def consumer(
+        self, tool: ToolConfig, *, launch_url: str | None = None, key_which: str = "current"
+    ) -> LtiAdvantageConsumer:
         """A fresh library consumer for ``tool``, signing with the chosen platform key."""
         key = self.state.keys.pick(key_which)
         consumer = LtiAdvantageConsumer(
@@ -269,8 +274,9 @@ class Platform:
         )
         consumer.key_handler = key.handler
         if tool.deep_link_launch_url:
-            consumer.enable_deep_linking(tool.deep_link_launch_url,
-                                         f"{self.base_url}/deep_link_return")
+            consumer.enable_deep_linking(
+                tool.deep_link_launch_url, f"{self.base_url}/deep_link_return"
+            )
         return consumer
 
     # ------------------------------------------------------------------ admin
@@ -320,14 +326,16 @@ class Platform:
             self.state.launches[hint] = Launch(hint, spec, dl_data)
             if context.get("id"):
                 self.state.contexts[context["id"]] = context
-        return json_response({
-            "login_url": tool.login_url,
-            "login_params": params,
-            "preflight_url": preflight_url,
-            "launch_page_url": f"{self.base_url}/launch/{hint}",
-            "lti_message_hint": hint,
-            "deep_linking_data": dl_data,
-        })
+        return json_response(
+            {
+                "login_url": tool.login_url,
+                "login_params": params,
+                "preflight_url": preflight_url,
+                "launch_page_url": f"{self.base_url}/launch/{hint}",
+                "lti_message_hint": hint,
+                "deep_linking_data": dl_data,
+            }
+        )
 
     def admin_sign(self, req: Request) -> Response:
         """``POST /admin/sign``: sign arbitrary claims with a platform key.
@@ -362,12 +370,17 @@ class Platform:
         tool = self.require_tool()
         launch = self._launch(hint)
         claims = jwt.decode(
-            self._build_id_token(tool, launch, {
-                "lti_message_hint": hint, "nonce": nonce,
-                "state": body.get("state") or secrets.token_urlsafe(8),
-                "redirect_uri": body.get("redirect_uri") or tool.redirect_uris[0],
-                "client_id": tool.client_id,
-            })["id_token"],
+            self._build_id_token(
+                tool,
+                launch,
+                {
+                    "lti_message_hint": hint,
+                    "nonce": nonce,
+                    "state": body.get("state") or secrets.token_urlsafe(8),
+                    "redirect_uri": body.get("redirect_uri") or tool.redirect_uris[0],
+                    "client_id": tool.client_id,
+                },
+            )["id_token"],
             options={"verify_signature": False},
         )
         for name, value in (body.get("overrides") or {}).items():
@@ -398,10 +411,12 @@ class Platform:
     def admin_stats(self, req: Request) -> Response:
         """``GET /admin/stats``."""
         with self.state.lock:
-            return json_response({
-                "tokens_issued": self.state.tokens_issued,
-                "requests_by_path": dict(self.state.requests_by_path),
-            })
+            return json_response(
+                {
+                    "tokens_issued": self.state.tokens_issued,
+                    "requests_by_path": dict(self.state.requests_by_path),
+                }
+            )
 
     def admin_scores(self, req: Request) -> Response:
         """``GET /admin/scores``: every accepted score, in order."""
@@ -450,13 +465,17 @@ class Platform:
         with self.state.lock:
             self.state.registration_tokens[token] = time.time() + 3600
         config_url = f"{self.base_url}/.well-known/openid-configuration"
-        return json_response({
-            "token": token,
-            "openid_configuration_url": config_url,
-            # The query a platform adds to the tool's registration initiation URL.
-            "registration_params": {"openid_configuration": config_url,
-                                    "registration_token": token},
-        })
+        return json_response(
+            {
+                "token": token,
+                "openid_configuration_url": config_url,
+                # The query a platform adds to the tool's registration initiation URL.
+                "registration_params": {
+                    "openid_configuration": config_url,
+                    "registration_token": token,
+                },
+            }
+        )
 
     def admin_registrations(self, req: Request) -> Response:
         """``GET /admin/registrations``: dynamic registrations received."""
@@ -504,9 +523,11 @@ class Platform:
         launch = self._launch(req.params["hint"])
         consumer = self.consumer(tool, launch_url=launch.spec.get("target_link_uri"))
         params = {
-            "iss": self.base_url, "login_hint": launch.spec["user"]["sub"],
+            "iss": self.base_url,
+            "login_hint": launch.spec["user"]["sub"],
             "target_link_uri": self._target_link_uri(consumer, launch),
-            "lti_message_hint": launch.hint, "client_id": tool.client_id,
+            "lti_message_hint": launch.hint,
+            "client_id": tool.client_id,
             "lti_deployment_id": tool.deployment_id,
         }
         return html_response(_autopost_page(tool.login_url, params, "LTI login"))
@@ -515,18 +536,27 @@ class Platform:
         """``GET|POST /authorize``: OIDC auth endpoint, validated like Moodle's auth.php."""
         params = req.params_any()
         tool = self.require_tool()
-        expected = {"scope": "openid", "response_type": "id_token",
-                    "response_mode": "form_post", "prompt": "none"}
+        expected = {
+            "scope": "openid",
+            "response_type": "id_token",
+            "response_mode": "form_post",
+            "prompt": "none",
+        }
         for name, value in expected.items():
             if params.get(name) != value:
-                raise HttpError(400, f"{name} must be {value!r}, got {params.get(name)!r}",
-                                "invalid_request")
+                raise HttpError(
+                    400, f"{name} must be {value!r}, got {params.get(name)!r}", "invalid_request"
+                )
         if params.get("client_id") != tool.client_id:
-            raise HttpError(400, f"unknown client_id {params.get('client_id')!r}",
-                            "unauthorized_client")
+            raise HttpError(
+                400, f"unknown client_id {params.get('client_id')!r}", "unauthorized_client"
+            )
         if params.get("redirect_uri") not in tool.redirect_uris:
-            raise HttpError(400, f"redirect_uri {params.get('redirect_uri')!r} not registered",
-                            "invalid_request_uri")
+            raise HttpError(
+                400,
+                f"redirect_uri {params.get('redirect_uri')!r} not registered",
+                "invalid_request_uri",
+            )
         for name in ("nonce", "state", "login_hint", "lti_message_hint"):
             if not params.get(name):
                 raise HttpError(400, f"{name} is required", "invalid_request")
@@ -551,8 +581,9 @@ class Platform:
         cached = get_data_from_cache(launch.hint)
         return consumer._get_target_link_uri(cached) if cached else consumer.launch_url
 
-    def _build_id_token(self, tool: ToolConfig, launch: Launch,
-                        params: dict[str, str]) -> dict[str, str]:
+    def _build_id_token(
+        self, tool: ToolConfig, launch: Launch, params: dict[str, str]
+    ) -> dict[str, str]:
         """Have the library build and sign the launch id_token for ``launch``."""
         spec = launch.spec
         if get_data_from_cache(launch.hint) is None:
@@ -560,40 +591,54 @@ class Platform:
             raise HttpError(400, "launch data expired in the platform cache", "invalid_request")
         consumer = self.consumer(tool, launch_url=spec.get("target_link_uri"))
         user = spec["user"]
-        consumer.set_user_data(user["sub"], None, full_name=user.get("name"),
-                               email_address=user.get("email"),
-                               preferred_username=user.get("preferred_username"))
+        consumer.set_user_data(
+            user["sub"],
+            None,
+            full_name=user.get("name"),
+            email_address=user.get("email"),
+            preferred_username=user.get("preferred_username"),
+        )
         # Glue: set_user_data only maps Open edX role names; tests give LTI role URIs.
         consumer.lti_claim_user_data[CLAIM + "roles"] = list(user.get("roles") or [])
         link = spec.get("resource_link") or {}
         if link.get("id"):
-            consumer.set_resource_link_claim(link["id"], description=link.get("description"),
-                                             title=link.get("title"))
+            consumer.set_resource_link_claim(
+                link["id"], description=link.get("description"), title=link.get("title")
+            )
         context = spec.get("context") or {}
         if context.get("id"):
             consumer.set_context_claim(
-                context["id"], context_types=[LTI_1P3_CONTEXT_TYPE.course_offering],
-                context_title=context.get("title"), context_label=context.get("label"))
+                context["id"],
+                context_types=[LTI_1P3_CONTEXT_TYPE.course_offering],
+                context_title=context.get("title"),
+                context_label=context.get("label"),
+            )
         consumer.set_launch_presentation_claim(
-            document_target=spec.get("document_target", "iframe"),
-            return_url=spec.get("return_url"))
+            document_target=spec.get("document_target", "iframe"), return_url=spec.get("return_url")
+        )
         if spec.get("custom"):
             consumer.set_custom_parameters(dict(spec["custom"]))
         ctx_id = context.get("id") or "none"
         if spec.get("ags"):
-            consumer.enable_ags(f"{self.base_url}/ags/{ctx_id}/lineitems",
-                                lineitem_url=spec.get("lineitem"),
-                                allow_programmatic_grade_interaction=True)
+            consumer.enable_ags(
+                f"{self.base_url}/ags/{ctx_id}/lineitems",
+                lineitem_url=spec.get("lineitem"),
+                allow_programmatic_grade_interaction=True,
+            )
         if spec.get("nrps"):
             consumer.enable_nrps(f"{self.base_url}/nrps/{ctx_id}/memberships")
         if launch.dl_data is not None:
             _customise_deep_linking_claim(consumer, spec.get("deep_linking") or {}, launch.dl_data)
         try:
-            result = consumer.generate_launch_request({
-                "lti_message_hint": launch.hint, "nonce": params["nonce"],
-                "state": params["state"], "redirect_uri": params["redirect_uri"],
-                "client_id": params.get("client_id", tool.client_id),
-            })
+            result = consumer.generate_launch_request(
+                {
+                    "lti_message_hint": launch.hint,
+                    "nonce": params["nonce"],
+                    "state": params["state"],
+                    "redirect_uri": params["redirect_uri"],
+                    "client_id": params.get("client_id", tool.client_id),
+                }
+            )
         except lti_exc.PreflightRequestValidationFailure as err:
             raise HttpError(400, "preflight response refused by the library") from err
         if spec["message_type"] == "LtiSubmissionReviewRequest":
@@ -617,8 +662,9 @@ class Platform:
         except lti_exc.MissingRequiredClaim as err:
             raise HttpError(400, str(err), "invalid_request") from err
         except lti_exc.UnsupportedGrantType as err:
-            raise HttpError(400, "grant_type must be client_credentials",
-                            "unsupported_grant_type") from err
+            raise HttpError(
+                400, "grant_type must be client_credentials", "unsupported_grant_type"
+            ) from err
         except (lti_exc.Lti1p3Exception, jwt.PyJWTError) as err:
             raise HttpError(401, f"client assertion refused: {err!r}", "invalid_client") from err
         self._check_client_assertion(tool, form["client_assertion"])
@@ -634,8 +680,9 @@ class Platform:
         """Glue: claims the library does not check (iss, sub, aud, exp, iat, jti)."""
         claims = jwt.decode(assertion, options={"verify_signature": False})
         if claims.get("iss") != tool.client_id or claims.get("sub") != tool.client_id:
-            raise HttpError(401, "assertion iss and sub must both be the client_id",
-                            "invalid_client")
+            raise HttpError(
+                401, "assertion iss and sub must both be the client_id", "invalid_client"
+            )
         aud = claims.get("aud")
         auds = aud if isinstance(aud, list) else [aud]
         if self.token_url not in auds:
@@ -661,8 +708,9 @@ class Platform:
         """
         auth = req.headers.get("Authorization") or ""
         if not auth.lower().startswith("bearer "):
-            raise HttpError(401, "Bearer token required", "invalid_token",
-                            {"WWW-Authenticate": "Bearer"})
+            raise HttpError(
+                401, "Bearer token required", "invalid_token", {"WWW-Authenticate": "Bearer"}
+            )
         token = auth.split(None, 1)[1].strip()
         tool = self.require_tool()
         consumer = self.consumer(tool)
@@ -674,10 +722,18 @@ class Platform:
                 continue
             if allowed:
                 return
-            raise HttpError(401, f"token lacks scope {' or '.join(scopes)}", "insufficient_scope",
-                            {"WWW-Authenticate": 'Bearer error="insufficient_scope"'})
-        raise HttpError(401, "invalid or expired access token", "invalid_token",
-                        {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            raise HttpError(
+                401,
+                f"token lacks scope {' or '.join(scopes)}",
+                "insufficient_scope",
+                {"WWW-Authenticate": 'Bearer error="insufficient_scope"'},
+            )
+        raise HttpError(
+            401,
+            "invalid or expired access token",
+            "invalid_token",
+            {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
 
     # ------------------------------------------------------------------ AGS (glue)
 
@@ -695,8 +751,11 @@ class Platform:
         ctx = req.params["ctx"]
         if req.method == "GET":
             self.require_scope(req, SCOPE_LINEITEM, SCOPE_LINEITEM_RO)
-            filters = {"resource_link_id": "resourceLinkId", "tag": "tag",
-                       "resource_id": "resourceId"}
+            filters = {
+                "resource_link_id": "resourceLinkId",
+                "tag": "tag",
+                "resource_id": "resourceId",
+            }
             with self.state.lock:
                 items = list(self.state.line_items.get(ctx, {}).values())
             for param, attr in filters.items():
@@ -721,8 +780,9 @@ class Platform:
         if req.method == "GET":
             self.require_scope(req, SCOPE_LINEITEM, SCOPE_LINEITEM_RO)
             with self.state.lock:
-                return json_response(dict(self._get_line_item(ctx, item_id)),
-                                     content_type=CT_LINEITEM)
+                return json_response(
+                    dict(self._get_line_item(ctx, item_id)), content_type=CT_LINEITEM
+                )
         self.require_scope(req, SCOPE_LINEITEM)
         with self.state.lock:
             current = self._get_line_item(ctx, item_id)
@@ -755,8 +815,11 @@ class Platform:
             if not serializer.is_valid():
                 errors = {k: [str(e) for e in v] for k, v in serializer.errors.items()}
                 status = 409 if set(errors) == {"timestamp"} and previous else 400
-                raise HttpError(status, f"score refused: {errors}",
-                                "conflict" if status == 409 else "invalid_request")
+                raise HttpError(
+                    status,
+                    f"score refused: {errors}",
+                    "conflict" if status == 409 else "invalid_request",
+                )
             data = serializer.validated_data
             _check_progress(data)
             score = {k: v for k, v in body.items() if k != "timestamp"}
@@ -764,8 +827,13 @@ class Platform:
             if data["grading_progress"] != LtiAgsScore.FULLY_GRADED:
                 # Moodle only records a grade once grading is complete.
                 score.pop("scoreGiven", None)
-            record = {"context_id": ctx, "line_item_id": item["id"], "line_item": dict(item),
-                      "score": score, "received_at": time.time()}
+            record = {
+                "context_id": ctx,
+                "line_item_id": item["id"],
+                "line_item": dict(item),
+                "score": score,
+                "received_at": time.time(),
+            }
             self.state.scores.append(record)
             self.state.latest_scores[key] = {**record, "_ts": data["timestamp"]}
         return Response(204)
@@ -776,8 +844,9 @@ class Platform:
         ctx, item_id = req.params["ctx"], req.params["item"]
         with self.state.lock:
             item = self._get_line_item(ctx, item_id)
-            latest = [v for (c, i, _), v in self.state.latest_scores.items()
-                      if c == ctx and i == item_id]
+            latest = [
+                v for (c, i, _), v in self.state.latest_scores.items() if c == ctx and i == item_id
+            ]
         results = []
         for record in latest:
             score = record["score"]
@@ -789,8 +858,7 @@ class Platform:
                 "scoreOf": item["id"],
                 "userId": score["userId"],
                 # As the library's LtiAgsResultSerializer: a non-positive maximum reads as 1.
-                "resultMaximum": maximum if isinstance(maximum, int | float) and maximum > 0
-                else 1,
+                "resultMaximum": maximum if isinstance(maximum, int | float) and maximum > 0 else 1,
             }
             if score.get("scoreGiven") is not None:
                 result["resultScore"] = score["scoreGiven"]
@@ -817,11 +885,12 @@ class Platform:
             context = dict(self.state.contexts.get(ctx) or {"id": ctx})
         if "role" in req.query:
             role = req.query["role"]
-            members = [m for m in members
-                       if any(r == role or r.endswith("#" + role) for r in m["roles"])]
+            members = [
+                m for m in members if any(r == role or r.endswith("#" + role) for r in m["roles"])
+            ]
         offset = _int_param(req.query.get("offset")) or 0
         limit = _int_param(req.query.get("limit"))
-        page = members[offset:offset + limit] if limit else members[offset:]
+        page = members[offset : offset + limit] if limit else members[offset:]
         headers = {}
         if limit and offset + limit < len(members):
             query = {k: v for k, v in req.query.items() if k not in ("offset", "limit")}
@@ -875,10 +944,12 @@ class Platform:
             return json_response({"accepted": True, "count": len(validated)})
         return html_response(
             "<!doctype html><title>Content saved</title>"
-            f"<p id='dl-result'>Saved {len(validated)} content item(s).</p>")
+            f"<p id='dl-result'>Saved {len(validated)} content item(s).</p>"
+        )
 
-    def _place_content_items(self, items: list[dict[str, Any]],
-                             data: str | None) -> list[dict[str, Any]]:
+    def _place_content_items(
+        self, items: list[dict[str, Any]], data: str | None
+    ) -> list[dict[str, Any]]:
         """Glue, Moodle-like: each ``ltiResourceLink`` becomes a placed link in the deep-linking
         launch's context, and its ``lineItem`` a gradebook line item bound to that link (Open
         edX stores the items only). Call with the lock held.
@@ -887,15 +958,22 @@ class Platform:
         context_id = ((launch.spec.get("context") or {}).get("id") if launch else None) or "none"
         links = [item for item in items if item["type"] == "ltiResourceLink"]
         # Validate every line item before creating any, so a refusal leaves nothing behind.
-        wanted = [_validate_line_item({"label": item.get("title"), **item["lineItem"]})
-                  if isinstance(item.get("lineItem"), dict) else None for item in links]
+        wanted = [
+            _validate_line_item({"label": item.get("title"), **item["lineItem"]})
+            if isinstance(item.get("lineItem"), dict)
+            else None
+            for item in links
+        ]
         placements = []
         for item, line_item in zip(links, wanted, strict=True):
             link_id = f"dl-link-{len(self.state.deep_links) + 1}-{len(placements) + 1}"
             placement: dict[str, Any] = {
-                "context_id": context_id, "resource_link_id": link_id,
-                "title": item.get("title"), "url": item.get("url"),
-                "custom": item.get("custom") or {}, "lineitem": None,
+                "context_id": context_id,
+                "resource_link_id": link_id,
+                "title": item.get("title"),
+                "url": item.get("url"),
+                "custom": item.get("custom") or {},
+                "lineitem": None,
             }
             if line_item is not None:
                 line_item["resourceLinkId"] = link_id
@@ -939,27 +1017,35 @@ class Platform:
 
     def openid_configuration(self, req: Request) -> Response:
         """``GET /.well-known/openid-configuration`` (LTI Dynamic Registration 1.0, §3.4)."""
-        return json_response({
-            "issuer": self.base_url,
-            "authorization_endpoint": f"{self.base_url}/authorize",
-            "token_endpoint": self.token_url,
-            "token_endpoint_auth_methods_supported": ["private_key_jwt"],
-            "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
-            "jwks_uri": f"{self.base_url}/jwks",
-            "registration_endpoint": f"{self.base_url}/register",
-            "scopes_supported": ["openid", SCOPE_LINEITEM, SCOPE_LINEITEM_RO, SCOPE_RESULT_RO,
-                                 SCOPE_SCORE, SCOPE_NRPS],
-            "response_types_supported": ["id_token"],
-            "subject_types_supported": ["public", "pairwise"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "claims_supported": ["iss", "aud", "sub", "name", "email", "preferred_username"],
-            "https://purl.imsglobal.org/spec/lti-platform-configuration": {
-                "product_family_code": "openedx",
-                "version": "lti-consumer-xblock",
-                "messages_supported": [{"type": t} for t in MESSAGE_TYPES],
-                "variables": [],
-            },
-        })
+        return json_response(
+            {
+                "issuer": self.base_url,
+                "authorization_endpoint": f"{self.base_url}/authorize",
+                "token_endpoint": self.token_url,
+                "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+                "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
+                "jwks_uri": f"{self.base_url}/jwks",
+                "registration_endpoint": f"{self.base_url}/register",
+                "scopes_supported": [
+                    "openid",
+                    SCOPE_LINEITEM,
+                    SCOPE_LINEITEM_RO,
+                    SCOPE_RESULT_RO,
+                    SCOPE_SCORE,
+                    SCOPE_NRPS,
+                ],
+                "response_types_supported": ["id_token"],
+                "subject_types_supported": ["public", "pairwise"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "claims_supported": ["iss", "aud", "sub", "name", "email", "preferred_username"],
+                "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                    "product_family_code": "openedx",
+                    "version": "lti-consumer-xblock",
+                    "messages_supported": [{"type": t} for t in MESSAGE_TYPES],
+                    "variables": [],
+                },
+            }
+        )
 
     def register(self, req: Request) -> Response:
         """``POST /register``: validate a client registration and make it the tool."""
@@ -968,27 +1054,38 @@ class Platform:
         with self.state.lock:
             expiry = self.state.registration_tokens.pop(token, None)
         if expiry is None or expiry < time.time():
-            raise HttpError(401, "registration token missing, unknown, used or expired",
-                            "invalid_token")
+            raise HttpError(
+                401, "registration token missing, unknown, used or expired", "invalid_token"
+            )
         body = req.json_object()
         tool_conf = _validate_registration(body)
         client_id = f"peer-{uuid.uuid4().hex[:12]}"
         deployment_id = str(len(self.state.registrations) + 1)
         messages = tool_conf.get("messages") or []
-        dl_url = next((m.get("target_link_uri") for m in messages
-                       if m.get("type") == "LtiDeepLinkingRequest" and m.get("target_link_uri")),
-                      tool_conf["target_link_uri"])
+        dl_url = next(
+            (
+                m.get("target_link_uri")
+                for m in messages
+                if m.get("type") == "LtiDeepLinkingRequest" and m.get("target_link_uri")
+            ),
+            tool_conf["target_link_uri"],
+        )
         tool = ToolConfig(
-            client_id=client_id, deployment_id=deployment_id,
-            login_url=body["initiate_login_uri"], launch_url=tool_conf["target_link_uri"],
-            redirect_uris=list(body["redirect_uris"]), jwks_url=body["jwks_uri"],
+            client_id=client_id,
+            deployment_id=deployment_id,
+            login_url=body["initiate_login_uri"],
+            launch_url=tool_conf["target_link_uri"],
+            redirect_uris=list(body["redirect_uris"]),
+            jwks_url=body["jwks_uri"],
             deep_link_launch_url=dl_url,
         )
         answer = dict(body)
         answer["client_id"] = client_id
         answer["registration_client_uri"] = f"{self.base_url}/register/{client_id}"
         answer["https://purl.imsglobal.org/spec/lti-tool-configuration"] = {
-            **tool_conf, "deployment_id": deployment_id}
+            **tool_conf,
+            "deployment_id": deployment_id,
+        }
         with self.state.lock:
             self.state.tool = tool
             self.state.registrations.append(answer)
@@ -1010,8 +1107,11 @@ class MemberSerializer(LtiNrpsContextMemberPIISerializer):
 
 def _render_member(member: dict[str, Any]) -> dict[str, Any]:
     """One NRPS member, shaped by the library's serializer plus optional extra fields."""
-    shaped = dict(MemberSerializer({**member, "external_id": member["user_id"],
-                                    "status": member.get("status", "Active")}).data)
+    shaped = dict(
+        MemberSerializer(
+            {**member, "external_id": member["user_id"], "status": member.get("status", "Active")}
+        ).data
+    )
     for extra in ("given_name", "family_name", "picture", "lis_person_sourcedid"):
         if member.get(extra):
             shaped[extra] = member[extra]
@@ -1029,10 +1129,12 @@ def _validate_launch_spec(spec: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(user.get("roles", []), list):
         raise HttpError(400, "user.roles must be a list of role URIs")
     if spec["message_type"] != "LtiDeepLinkingRequest" and not (
-            spec.get("resource_link") or {}).get("id"):
+        spec.get("resource_link") or {}
+    ).get("id"):
         raise HttpError(400, "resource_link.id is required")
     if spec["message_type"] == "LtiSubmissionReviewRequest" and not (
-            spec.get("for_user") or {}).get("sub"):
+        spec.get("for_user") or {}
+    ).get("sub"):
         raise HttpError(400, "for_user.sub is required for LtiSubmissionReviewRequest")
     if spec.get("custom") is not None and not isinstance(spec["custom"], dict):
         raise HttpError(400, "custom must be an object")
@@ -1040,21 +1142,29 @@ def _validate_launch_spec(spec: dict[str, Any]) -> dict[str, Any]:
     unsupported = [t for t in accept_types if t not in LTI_DEEP_LINKING_ACCEPTED_TYPES]
     if unsupported:
         # The library would raise while signing; say it now, at launch creation.
-        raise HttpError(400, f"accept_types not supported by Open edX: {unsupported}; "
-                             f"supported: {LTI_DEEP_LINKING_ACCEPTED_TYPES}")
+        raise HttpError(
+            400,
+            f"accept_types not supported by Open edX: {unsupported}; "
+            f"supported: {LTI_DEEP_LINKING_ACCEPTED_TYPES}",
+        )
     return spec
 
 
-def _customise_deep_linking_claim(consumer: LtiAdvantageConsumer, options: dict[str, Any],
-                                  data: str) -> None:
+def _customise_deep_linking_claim(
+    consumer: LtiAdvantageConsumer, options: dict[str, Any], data: str
+) -> None:
     """Glue: the library builds the deep-linking claim with no ``data`` and fixed settings."""
     original = consumer.dl.get_lti_deep_linking_launch_claim
     accept_types = options.get("accept_types") or list(LTI_DEEP_LINKING_ACCEPTED_TYPES)
 
     @functools.wraps(original)
     def claim(**_: Any) -> dict[str, Any]:
-        built = original(title=options.get("title", ""), description=options.get("text", ""),
-                         accept_types=accept_types, extra_data=data)
+        built = original(
+            title=options.get("title", ""),
+            description=options.get("text", ""),
+            accept_types=accept_types,
+            extra_data=data,
+        )
         settings = built[DL_CLAIM + "deep_linking_settings"]
         if "accept_multiple" in options:
             settings["accept_multiple"] = bool(options["accept_multiple"])
@@ -1065,14 +1175,17 @@ def _customise_deep_linking_claim(consumer: LtiAdvantageConsumer, options: dict[
     consumer.dl.get_lti_deep_linking_launch_claim = claim
 
 
-def _as_submission_review(consumer: LtiAdvantageConsumer, id_token: str,
-                          spec: dict[str, Any]) -> str:
+def _as_submission_review(
+    consumer: LtiAdvantageConsumer, id_token: str, spec: dict[str, Any]
+) -> str:
     """Glue: the library has no LtiSubmissionReviewRequest; retype a resource-link launch."""
     claims = consumer.key_handler.validate_and_decode(id_token)
     claims[CLAIM + "message_type"] = "LtiSubmissionReviewRequest"
     for_user = spec["for_user"]
-    claims[CLAIM + "for_user"] = {"user_id": for_user["sub"],
-                                  **{k: v for k, v in for_user.items() if k != "sub"}}
+    claims[CLAIM + "for_user"] = {
+        "user_id": for_user["sub"],
+        **{k: v for k, v in for_user.items() if k != "sub"},
+    }
     return consumer.key_handler.encode_and_sign(claims)
 
 
@@ -1082,11 +1195,23 @@ def _validate_line_item(data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(label, str) or not label.strip():
         raise HttpError(400, "label is required")
     maximum = data.get("scoreMaximum")
-    if isinstance(maximum, bool) or not isinstance(maximum, int | float) or maximum <= 0 \
-            or not math.isfinite(maximum):
+    if (
+        isinstance(maximum, bool)
+        or not isinstance(maximum, int | float)
+        or maximum <= 0
+        or not math.isfinite(maximum)
+    ):
         raise HttpError(400, "scoreMaximum must be a number > 0")
-    allowed = ("label", "scoreMaximum", "resourceId", "resourceLinkId", "tag",
-               "startDateTime", "endDateTime", "gradesReleased")
+    allowed = (
+        "label",
+        "scoreMaximum",
+        "resourceId",
+        "resourceLinkId",
+        "tag",
+        "startDateTime",
+        "endDateTime",
+        "gradesReleased",
+    )
     return {k: data[k] for k in allowed if k in data}
 
 
@@ -1102,6 +1227,7 @@ def _check_progress(data: dict[str, Any]) -> None:
 
 def _validate_registration(body: dict[str, Any]) -> dict[str, Any]:
     """LTI Dynamic Registration 1.0 §3.5 checks; returns the tool configuration claim."""
+
     def need(cond: bool, message: str) -> None:
         if not cond:
             raise HttpError(400, message, "invalid_client_metadata")
@@ -1109,25 +1235,36 @@ def _validate_registration(body: dict[str, Any]) -> dict[str, Any]:
     need(body.get("application_type") == "web", "application_type must be web")
     need(body.get("response_types") == ["id_token"], "response_types must be [id_token]")
     grants = body.get("grant_types") or []
-    need(set(grants) >= {"implicit", "client_credentials"},
-         "grant_types must include implicit and client_credentials")
-    need(isinstance(body.get("initiate_login_uri"), str) and body["initiate_login_uri"],
-         "initiate_login_uri is required")
+    need(
+        set(grants) >= {"implicit", "client_credentials"},
+        "grant_types must include implicit and client_credentials",
+    )
+    need(
+        isinstance(body.get("initiate_login_uri"), str) and body["initiate_login_uri"],
+        "initiate_login_uri is required",
+    )
     uris = body.get("redirect_uris")
-    need(isinstance(uris, list) and bool(uris) and all(isinstance(u, str) for u in uris),
-         "redirect_uris must be a non-empty list")
+    need(
+        isinstance(uris, list) and bool(uris) and all(isinstance(u, str) for u in uris),
+        "redirect_uris must be a non-empty list",
+    )
     need(isinstance(body.get("jwks_uri"), str) and body["jwks_uri"], "jwks_uri is required")
-    need(body.get("token_endpoint_auth_method") == "private_key_jwt",
-         "token_endpoint_auth_method must be private_key_jwt")
+    need(
+        body.get("token_endpoint_auth_method") == "private_key_jwt",
+        "token_endpoint_auth_method must be private_key_jwt",
+    )
     conf = body.get("https://purl.imsglobal.org/spec/lti-tool-configuration")
     need(isinstance(conf, dict), "lti-tool-configuration is required")
     need(isinstance(conf.get("domain"), str) and conf["domain"], "tool domain is required")
-    need(isinstance(conf.get("target_link_uri"), str) and conf["target_link_uri"],
-         "tool target_link_uri is required")
+    need(
+        isinstance(conf.get("target_link_uri"), str) and conf["target_link_uri"],
+        "tool target_link_uri is required",
+    )
     messages = conf.get("messages", [])
-    need(isinstance(messages, list) and all(isinstance(m, dict) and m.get("type")
-                                            for m in messages),
-         "messages must be a list of objects with a type")
+    need(
+        isinstance(messages, list) and all(isinstance(m, dict) and m.get("type") for m in messages),
+        "messages must be a list of objects with a type",
+    )
     host = urlparse(conf["target_link_uri"]).hostname or ""
     need(host == conf["domain"].split(":")[0], "target_link_uri must be on the tool's domain")
     return dict(conf)
@@ -1150,11 +1287,13 @@ def _autopost_page(action: str, fields: dict[str, str], title: str) -> str:
     """An HTML page whose form POSTs ``fields`` to ``action`` as soon as it loads."""
     inputs = "\n".join(
         f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(str(v))}">'
-        for k, v in fields.items())
+        for k, v in fields.items()
+    )
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         "</head><body>"
         f'<form id="autopost" method="post" action="{html.escape(action)}">{inputs}'
         '<noscript><button type="submit">Continue</button></noscript></form>'
         "<script>document.getElementById('autopost').submit();</script>"
-        "</body></html>")
+        "</body></html>"
+    )

@@ -116,13 +116,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--port-file", type=Path)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
 
     server = PeerServer((args.host, args.port), PeerHandler)
     port = server.server_address[1]
-    handler_cls = type("BoundPeerHandler", (PeerHandler,),
-                       {"platform": Platform(f"http://{args.host}:{port}")})
+    handler_cls = type(
+        "BoundPeerHandler", (PeerHandler,), {"platform": Platform(f"http://{args.host}:{port}")}
+    )
     server.RequestHandlerClass = handler_cls
 
     def stop(signum: int, frame: FrameType | None) -> None:
