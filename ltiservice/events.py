@@ -10,10 +10,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from ltiservice.credentials import credential_issued
-from ltiservice.grades import DEFAULT_GRADE_MAPPING, gradebook_comment, queue_score
+from ltiservice.evaluations.ledger import held_entry
+from ltiservice.grades import (
+    DEFAULT_GRADE_MAPPING,
+    gradebook_comment,
+    queue_jury_block_result,
+    queue_score,
+)
 from ltiservice.lrs import active_destinations
 from ltiservice.lti.context import LaunchContext
 from ltiservice.models import (
@@ -148,9 +155,11 @@ def jury_decision_signed(
     ledger_entries: list[LedgerEntry],
     award: CertificationAward | None,
 ) -> None:
-    """The certification jury's decision took effect (its minutes were signed): the LRSs get
-    the blocks achieved and the certification earned, and each block entering the ledger gets
-    its Open Badges 3.0 credential."""
+    """The certification jury's decision took effect (its minutes were signed): the gradebook
+    gets the jury's result on each block the committee proposed (where it differs from what
+    the LMS holds), the LRSs get the blocks achieved and the certification earned, and each
+    block entering the ledger gets its Open Badges 3.0 credential."""
+    _gradebook_after_jury(db, decision)
     _report(
         db,
         decision.organisation_id,
@@ -160,3 +169,42 @@ def jury_decision_signed(
     )
     for entry in ledger_entries:
         credential_issued(db, entry)
+
+
+def _gradebook_after_jury(db: Session, decision: JuryDecision) -> None:
+    """Each proposed block's column says what the jury decided (the committee's score was a
+    proposal). Blocks the committee acquires itself (Mutualité) keep their committee score."""
+    session = decision.session
+    plugin = current_app.extensions["plugins"][decision.certification_code]
+    jury = plugin.referential(decision.referential_version).certification_jury
+    if jury.committee_acquires and decision.route == "evaluation":
+        return
+    day = session.held_on.strftime("%d/%m/%Y")
+    for proposal in decision.proposals or []:
+        ids = proposal.get("decision_ids") or []
+        followed = db.get(Decision, ids[-1]) if ids else None
+        if followed is None:
+            continue
+        block = proposal["block"]
+        acquired = (
+            held_entry(
+                db,
+                decision.person_id,
+                decision.certification_code,
+                decision.referential_version,
+                block,
+            )
+            is not None
+        )
+        verb = "validé" if acquired else "non validé"
+        results = followed.competency_results or []
+        share = sum(1 for r in results if r.get("acquired")) / len(results) if results else None
+        queue_jury_block_result(
+            db,
+            followed.submission.assessment,
+            followed.submission.person,
+            acquired=acquired,
+            competency_share=share,
+            event_key=f"jurydecision:{decision.id}:{block}",
+            comment=f"Bloc {block} {verb} par le {jury.label} (session du {day})",
+        )

@@ -23,6 +23,7 @@ from ltiservice.models import (
     JuryMemberRow,
     JurySession,
     LedgerEntry,
+    OutboxMessage,
     Person,
 )
 from tests.evaluations.support import (
@@ -160,8 +161,14 @@ def test_committee_proposals_capitalise_nothing_and_never_certify(lti: LtiHarnes
     first = _propose(lti, "B1", "learner-a")
     _propose(lti, "B2B", "learner-a")
 
-    assert (
-        "Proposition du comité d'évaluation, en attente de la décision du Jury paritaire" in first
+    assert "Décision signée : Bloc B1 acquis" in first
+    (proposal,) = [
+        m.payload["score"]
+        for m in _rows(lti, OutboxMessage, kind="ags_score")
+        if m.payload["score"]["comment"].startswith("Bloc B1")
+    ]
+    assert "Proposition du comité d'évaluation, en attente de la décision du jury" in (
+        proposal["comment"]
     )
     assert _rows(lti, LedgerEntry) == []
     assert _rows(lti, CertificationAward) == []
@@ -217,6 +224,20 @@ def test_a_crca_session_decides_capitalises_awards_and_declares(lti: LtiHarness)
         "Procès-verbal signé : 2 décision(s) du jury, 3 bloc(s) capitalisé(s), 1 certification(s)"
         in text_of(signed)
     )
+
+    # The gradebook now shows the jury's decision on each proposed block.
+    jury_scores = {
+        m.dedupe_key.rsplit(":", 1)[-1] + "/" + m.payload["score"]["userId"]: m.payload["score"]
+        for m in _rows(lti, OutboxMessage, kind="ags_score")
+        if ":jurydecision:" in m.dedupe_key
+    }
+    assert sorted(jury_scores) == ["B1/learner-a", "B1/learner-b", "B2B/learner-a", "B2B/learner-b"]
+    refused_b2b = jury_scores["B2B/learner-b"]
+    assert refused_b2b["scoreGiven"] == 0.0 and refused_b2b["gradingProgress"] == "FullyGraded"
+    assert refused_b2b["comment"].startswith(
+        "Bloc B2B non validé par le Jury paritaire national (CPNFPE) (session du 10/12/2026)"
+    )
+    assert jury_scores["B1/learner-b"]["scoreGiven"] == 20.0
 
     entries = _rows(lti, LedgerEntry)
     assert sorted((e.person_id, e.block_code, e.body) for e in entries) == [
