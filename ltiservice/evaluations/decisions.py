@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ltiservice import events
 from ltiservice.errors import ConflictError, ServiceError
-from ltiservice.evaluations import ledger
+from ltiservice.evaluations import ledger, proposals
 from ltiservice.evaluations.rubric import VERDICT_LABELS, Rubric, outcome_summary
 from ltiservice.evaluations.service import verdicts_of
 from ltiservice.grading.interface import (
@@ -108,7 +108,9 @@ def jury_of(db: Session, rubric: Rubric, submission: Submission) -> Jury:
         )
         for e in signed
     ]
-    problems = rubric.plugin.rules.jury_problems(rubric.referential, rubric.block, seats)
+    problems = rubric.plugin.rules.committee_problems(
+        rubric.referential, rubric.block, rubric.epreuve, seats
+    )
     return Jury(signed, names, agreed, disagreements, tuple(problems), len(every) - len(signed))
 
 
@@ -276,16 +278,38 @@ def sign_decision(
     db.add(decision)
     db.flush()
     submission.status = "decided"
-    entry = ledger.record_block(db, decision)
+    entry = ledger.record_block(db, decision) if _proposes_block(db, rubric, decision) else None
     award = ledger.award_if_granted(db, rubric.plugin, decision)
     decision.comment = _comment(rubric, outcome, award)
     events.decision_signed(db, decision, entry, award)
     return SignedDecision(decision, entry, award)
 
 
+def _proposes_block(db: Session, rubric: Rubric, decision: Decision) -> bool:
+    """Whether this decision lets the block itself be recorded as acquired.
+
+    One épreuve's decision is not the block's: where the block has several épreuves, the
+    block is acquired only once its proposal is complete and acquired (`proposals`), and the
+    ledger entry then points to the decision that completed it.
+    """
+    if not rubric.block.epreuves:
+        return True
+    for proposal in proposals.block_proposals(
+        db, rubric.plugin, decision.organisation_id, decision.person_id
+    ):
+        if (proposal.referential_version, proposal.block_code) == (
+            decision.referential_version,
+            decision.block_code,
+        ):
+            return proposal.acquired
+    return False
+
+
 def _comment(rubric: Rubric, outcome: BlockOutcome, award: CertificationAward | None) -> str:
     """The French summary the LMS shows beside the grade."""
     comment = outcome_summary(rubric.block.code, outcome)
+    if rubric.epreuve is not None:
+        comment = f"Épreuve {rubric.epreuve.code} ({rubric.epreuve.title}) : {comment}"
     if award is not None:
         comment += f". Certification {rubric.referential.certification.code} obtenue"
     return comment
