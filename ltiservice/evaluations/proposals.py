@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -67,7 +67,7 @@ def block_proposals(
     """The person's proposal per block (of every referential version of the plugin) that has at
     least one standing decision; blocks in referential order."""
     query = _standing(plugin, organisation_id).where(Decision.person_id == person_id)
-    return _proposals(plugin, person_id, [(d, code) for d, code in db.execute(query).tuples()])
+    return _proposals(plugin, person_id, [(d, code) for d, code in db.execute(query)])
 
 
 def proposals_by_person(
@@ -76,7 +76,7 @@ def proposals_by_person(
     """Every person of the organisation with at least one standing decision for the plugin's
     certification."""
     rows: dict[int, list[_Row]] = defaultdict(list)
-    for decision, code in db.execute(_standing(plugin, organisation_id)).tuples():
+    for decision, code in db.execute(_standing(plugin, organisation_id)):
         rows[decision.person_id].append((decision, code))
     found = {person: _proposals(plugin, person, rows[person]) for person in sorted(rows)}
     return {person: proposals for person, proposals in found.items() if proposals}
@@ -116,8 +116,13 @@ def _proposals(
     return proposals
 
 
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes, a decision signed in this transaction an aware one.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _latest(decisions: Sequence[Decision]) -> Decision:
-    return max(decisions, key=lambda d: (d.decided_at, d.id))
+    return max(decisions, key=lambda d: (_utc(d.decided_at), d.id))
 
 
 def _proposal(
@@ -158,5 +163,5 @@ def _build(
         acquired=acquired and not pending,
         decisions=decisions,
         pending_epreuves=pending,
-        signed_at=max(decision.decided_at for decision in decisions),
+        signed_at=max(_utc(decision.decided_at) for decision in decisions),
     )
