@@ -175,6 +175,20 @@ def test_the_learner_sees_which_epreuve_the_activity_is(lti: LtiHarness) -> None
     assert "évaluée par la commission d'évaluation" in text
 
 
+def test_the_learner_result_is_the_epreuve_s_not_the_block_s(lti: LtiHarness) -> None:
+    decision = _grade_epreuve(lti, "OF")
+    with lti.live.app.app_context():
+        submission = db.session().get(Submission, decision.submission_id)
+        assert submission is not None
+        assessment_id = submission.assessment_id
+
+    visitor = learner(lti, "learner-1", "BC1-OF")
+    text = text_of(visitor.get(f"/a/{assessment_id}/results"))
+
+    assert "Épreuve OF du bloc BC1 : acquise" in text
+    assert "Le résultat du bloc attend celui de chacune de ses épreuves obligatoires." in text
+
+
 # ---------------------------------------------------------------- one épreuve: CRCA unchanged
 
 
