@@ -181,11 +181,22 @@ def decision_problems(
         )
     if not problems and standing is not None and standing.block_acquired:
         if not rubric.outcome(resolved_verdicts(jury, data)).acquired:  # type: ignore[arg-type]
-            problems.append(
-                f"Cette correction retirerait le bloc {rubric.block.code}, déjà acquis : un "
-                "bloc acquis l'est définitivement (capitalisation). La correction est refusée."
-            )
+            problems.append(_withdrawal_refused(rubric))
     return problems
+
+
+def _withdrawal_refused(rubric: Rubric) -> str:
+    # An épreuve's acquired result is kept like a block's: the proposal rests on it.
+    if rubric.epreuve is not None:
+        return (
+            f"Cette correction retirerait l'épreuve {rubric.epreuve.code} du bloc "
+            f"{rubric.block.code}, déjà acquise : un résultat acquis l'est définitivement "
+            "(capitalisation). La correction est refusée."
+        )
+    return (
+        f"Cette correction retirerait le bloc {rubric.block.code}, déjà acquis : un "
+        "bloc acquis l'est définitivement (capitalisation). La correction est refusée."
+    )
 
 
 def _check_standing(standing: Decision | None, data: DecisionInput) -> None:

@@ -13,7 +13,10 @@ two courses), the latest standing decision (by ``decided_at``, then id) is the c
 current proposal, even if an earlier one was acquired: a later attempt is the committee's newer
 reading of the candidate, and keeping blocks acquired for good (capitalisation) is the power of
 the body that acquires them, recorded in the ledger and never lost there, not a property of the
-committee's proposals. Earlier decisions stay in each submission's history.
+committee's proposals. Earlier decisions stay in each submission's history. In practice an
+acquired result is rarely followed: no new attempt is opened on an assessment whose decision in
+force is acquired (`submissions.attempt_rights`) and a correction may not withdraw it
+(`decisions.decision_problems`); only the same épreuve placed again elsewhere can follow it.
 
 Épreuves of a decision are read from its submission's assessment (`Assessment.epreuve_code`).
 A block with no declared épreuve has one implicit épreuve: its latest standing decision is the

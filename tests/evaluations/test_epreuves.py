@@ -270,3 +270,69 @@ def test_the_latest_standing_decision_is_the_current_proposal(lti: LtiHarness) -
     assert (proposal.complete, proposal.acquired) == (True, False)
     # The block acquired on the first decision stays acquired for good in the ledger.
     assert [e.decision_id for e in _ledger(lti)] == [first.id]
+
+
+# ---------------------------------------------------------------- corrections and legacy
+
+
+def test_a_correction_of_the_last_epreuve_completes_the_block_and_keeps_it(
+    lti: LtiHarness,
+) -> None:
+    _grade_epreuve(lti, "OF")
+    _grade_epreuve(lti, "REF")
+    assessment = place(lti, "BC1", epreuve="COM", **COURTAGE)
+    submission = hand_in(lti, assessment, "learner-1")
+    url = paths(assessment, submission)
+    # Two members of the commission, who disagree on C1-1.
+    first = launch(lti, "commission-1", "BC1-COM")
+    second = launch(lti, "commission-2", "BC1-COM")
+    ids = _bc1_criteria()
+    for member, verdict in ((first, "met"), (second, "not_met")):
+        member.page = member.get(url["grade"])
+        fields = verdict_form(ids, "met", role="evaluation_commission", **{"C1-1": verdict})
+        assert "Évaluation signée" in text_of(member.post(url["sign"], fields))
+
+    def decide(**fields: str) -> requests.Response:
+        first.page = first.get(url["decision"])
+        expected = html.fromstring(first.page.text).xpath("//input[@name='expected_decision']")
+        value = (expected[0].get("value") if expected else "") or ""
+        return first.post(url["decision"], {"expected_decision": value, **fields})
+
+    assert decide(**{"resolved-C1-1": "not_met", "resolution": "Non démontré."}).status_code == 200
+    assert _proposals(lti)[0][0].acquired is False
+    assert _ledger(lti) == []
+
+    corrected = decide(
+        **{"resolved-C1-1": "met", "resolution": "Revu.", "correction_reason": "Oral réécouté."}
+    )
+    assert corrected.status_code == 200, errors_of(corrected)
+    [proposal], _, _ = _proposals(lti)
+    assert (proposal.complete, proposal.acquired) == (True, True)
+    [entry] = _ledger(lti)
+    assert entry.decision_id == proposal.decisions[-1].id
+
+    refused = decide(
+        **{"resolved-C1-1": "not_met", "resolution": "Non.", "correction_reason": "Relecture."}
+    )
+    assert refused.status_code == 422
+    assert errors_of(refused) == [
+        "Cette correction retirerait l'épreuve COM du bloc BC1, déjà acquise : un résultat "
+        "acquis l'est définitivement (capitalisation). La correction est refusée."
+    ]
+
+
+def test_a_block_graded_whole_before_epreuves_counts_for_each_of_them(lti: LtiHarness) -> None:
+    assessment = place(lti, "BC1", **COURTAGE)  # no épreuve: the referential's three-seat jury
+    submission = hand_in(lti, assessment, "learner-1")
+    url = paths(assessment, submission)
+    for role in ROLES.values():
+        evaluator = launch(lti, f"evaluateur-{role}", "BC1")
+        signed = _evaluate(evaluator, url, _bc1_criteria(), role)
+        assert "Évaluation signée" in text_of(signed), errors_of(signed)
+    assert _decide(evaluator, url).status_code == 200
+
+    [proposal], _, _ = _proposals(lti)
+
+    assert (proposal.complete, proposal.acquired, proposal.pending_epreuves) == (True, True, ())
+    assert len({d.id for d in proposal.decisions}) == 1 and len(proposal.decisions) == 3
+    assert len(_ledger(lti)) == 1
