@@ -336,3 +336,20 @@ def test_a_block_graded_whole_before_epreuves_counts_for_each_of_them(lti: LtiHa
     assert (proposal.complete, proposal.acquired, proposal.pending_epreuves) == (True, True, ())
     assert len({d.id for d in proposal.decisions}) == 1 and len(proposal.decisions) == 3
     assert len(_ledger(lti)) == 1
+
+
+def test_the_trainer_dashboard_speaks_of_the_epreuve_not_the_block(lti: LtiHarness) -> None:
+    decision = _grade_epreuve(lti, "OF")
+    with lti.live.app.app_context():
+        submission = db.session().get(Submission, decision.submission_id)
+        assert submission is not None
+        assessment_id = submission.assessment_id
+    trainer = launch(lti, "formateur-1", "BC1-OF")
+
+    page = trainer.get(f"/a/{assessment_id}/dashboard")
+
+    text = text_of(page)
+    assert "Épreuve OF : Evaluation par l'organisme de formation" in text
+    row = html.fromstring(page.text).xpath("//tr[@data-sub='learner-1']")[0]
+    assert "Épreuve OF acquise" in row.text_content()
+    assert "Bloc acquis" not in text
