@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from ltiservice.grading.interface import Block, CertificationPlugin, Referential
+from ltiservice.grading.interface import Block, CertificationPlugin, Epreuve, Referential
 from ltiservice.models import Assessment
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -115,6 +115,17 @@ def referential_of(plugin: CertificationPlugin, assessment: Assessment) -> Refer
 
 def block_of(plugin: CertificationPlugin, assessment: Assessment) -> Block:
     return referential_of(plugin, assessment).block(assessment.block_code)
+
+
+def epreuve_of(plugin: CertificationPlugin | None, assessment: Assessment) -> Epreuve | None:
+    """The épreuve the assessment evaluates; None for a block's one implicit épreuve, or when
+    the plugin or the épreuve is gone (the page still shows the rest)."""
+    if plugin is None or not assessment.epreuve_code:
+        return None
+    try:
+        return block_of(plugin, assessment).epreuve(assessment.epreuve_code)
+    except KeyError:
+        return None
 
 
 def case_of(plugin: CertificationPlugin, assessment: Assessment) -> CaseView | None:

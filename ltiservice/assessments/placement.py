@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ltiservice.errors import ServiceError
 from ltiservice.grades import DEFAULT_GRADE_MAPPING, GRADE_MAPPINGS
-from ltiservice.grading.interface import CertificationPlugin
+from ltiservice.grading.interface import Block, CertificationPlugin, Epreuve
 from ltiservice.grading.registration import registration_status
 from ltiservice.lti.context import LaunchContext
 from ltiservice.models import Assessment
@@ -40,6 +40,7 @@ class PlacementChoice:
 
     certification_code: str
     block_code: str
+    epreuve_code: str | None
     case_id: str | None
     custom_title: str | None
     custom_statement: str | None
@@ -65,7 +66,8 @@ MAX_FILE_MB = 200  # when no service limit is given (the service passes `max_upl
 class PlacementSchema(Schema):
     """The picker form: certification ▸ block ▸ case ▸ submission rules."""
 
-    block = fields.String(required=True)  # "<CERTIFICATION>:<block code>"
+    # "<CERTIFICATION>:<block code>", then ":<épreuve code>" when the block has several.
+    block = fields.String(required=True)
     case = fields.String(load_default="")  # a plugin case id, or "custom"
     custom_title = fields.String(load_default="")
     custom_statement = fields.String(load_default="")
@@ -105,10 +107,11 @@ class PlacementSchema(Schema):
 
     @validates_schema
     def _check(self, data: dict[str, Any], **_: Any) -> None:
-        code, _, block = data["block"].partition(":")
+        code, block, epreuve = split_choice(data["block"])
         plugin = self._plugins.get(code)
         if plugin is None or block not in {b.code for b in plugin.current.blocks}:
             raise ValidationError("Choisissez un bloc de compétences.", "block")
+        _check_epreuve(plugin.current.block(block), epreuve)
         case = data["case"]
         if case == "custom":
             if not data["custom_title"].strip() or not data["custom_statement"].strip():
@@ -152,9 +155,10 @@ class PlacementSchema(Schema):
 
     @post_load
     def _build(self, data: dict[str, Any], **_: Any) -> PlacementChoice:
-        code, _, block_code = data["block"].partition(":")
+        code, block_code, epreuve_code = split_choice(data["block"])
         plugin = self._plugins[code]
         block = plugin.current.block(block_code)
+        epreuve = block.epreuve(epreuve_code) if epreuve_code else None
         case_id = data["case"] if data["case"] not in {"", "custom"} else None
         if data["case"] == "" and plugin.current.cases_for(block_code):
             case_id = plugin.current.cases_for(block_code)[0].id
@@ -166,10 +170,11 @@ class PlacementSchema(Schema):
         return PlacementChoice(
             certification_code=code,
             block_code=block_code,
+            epreuve_code=epreuve_code,
             case_id=case_id,
             custom_title=data["custom_title"].strip() if custom else None,
             custom_statement=data["custom_statement"].strip() if custom else None,
-            title=data["title"].strip() or f"{block.code} — {block.title}"[:200],
+            title=data["title"].strip() or _default_title(block, epreuve),
             deadline=deadline,
             allowed_extensions=tuple(data["allowed_extensions"]),
             max_file_mb=data["max_file_mb"],
@@ -179,6 +184,40 @@ class PlacementSchema(Schema):
             expired_registration_confirmed=registration_status(plugin.current, self._today).expired
             and bool(data["started_before_end"]),
         )
+
+
+def split_choice(value: str) -> tuple[str, str, str | None]:
+    """``"COURTAGE:BC1:OF"`` -> (certification, block, épreuve or None)."""
+    code, _, rest = value.partition(":")
+    block, _, epreuve = rest.partition(":")
+    return code, block, epreuve or None
+
+
+def _check_epreuve(block: Block, epreuve: str | None) -> None:
+    """The épreuve chosen is one of the block's; a block with several needs one chosen."""
+    codes = [e.code for e in block.epreuves]
+    if epreuve is None and codes:
+        raise ValidationError(
+            f"Le bloc {block.code} s'évalue par plusieurs épreuves : choisissez l'épreuve que "
+            f"cette activité évalue ({', '.join(codes)}).",
+            "block",
+        )
+    if epreuve is not None and epreuve not in codes:
+        where = (
+            f"les épreuves de ce bloc sont {', '.join(codes)}"
+            if codes
+            else "ce bloc s'évalue par une seule épreuve, sans code"
+        )
+        raise ValidationError(
+            f"L'épreuve « {epreuve} » n'existe pas pour le bloc {block.code} : {where}.",
+            "block",
+        )
+
+
+def _default_title(block: Block, epreuve: Epreuve | None) -> str:
+    if epreuve is None:
+        return f"{block.code} — {block.title}"[:200]
+    return f"{block.code} — {epreuve.title} — {block.title}"[:200]
 
 
 def parse_placement(
@@ -236,6 +275,7 @@ def create_assessment(
         certification_code=choice.certification_code,
         referential_version=plugin.current.certification.version,
         block_code=choice.block_code,
+        epreuve_code=choice.epreuve_code,
         case_id=choice.case_id,
         custom_case=(
             {"title": choice.custom_title, "statement": choice.custom_statement}

@@ -106,12 +106,18 @@ def picker() -> Any:
         custom={"ltiservice_resource_id": assessment.resource_id},
         score_maximum=assessment.score_maximum,
         resource_id=assessment.resource_id,
-        tag=f"ltiservice:{assessment.certification_code}:{assessment.block_code}",
+        tag=_tag(assessment),
     )
     db.session().commit()
     return render_template(
         "placement/return.html", return_url=return_url, token=token, assessment=assessment
     )
+
+
+def _tag(assessment: Any) -> str:
+    """The line item's tag: certification and block, and the épreuve when there is one."""
+    tag = f"ltiservice:{assessment.certification_code}:{assessment.block_code}"
+    return f"{tag}:{assessment.epreuve_code}" if assessment.epreuve_code else tag
 
 
 def _work_on_this_link(context: Any) -> list[PreviousContent]:

@@ -133,6 +133,7 @@ def _case_page(req: Request, refused: tuple[str, ...] | None = None) -> str:
         assessment=assessment,
         referential=display.referential_of(req.plugin, assessment),
         block=display.block_of(req.plugin, assessment),
+        epreuve=display.epreuve_of(req.plugin, assessment),
         case=display.case_of(req.plugin, assessment),
         deadline=display.french_datetime(assessment.deadline),
         deadline_passed=submissions.deadline_passed(assessment),
@@ -375,6 +376,7 @@ def results_page(assessment_id: int) -> str:
         req=req,
         assessment=req.assessment,
         block=block,
+        epreuve=display.epreuve_of(req.plugin, req.assessment),
         result=results.block_result(decision, block) if decision is not None else None,
         **_formatters(),
     )

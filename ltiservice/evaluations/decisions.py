@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from ltiservice import events
 from ltiservice.errors import ConflictError, ServiceError
-from ltiservice.evaluations import ledger
+from ltiservice.evaluations import ledger, proposals
 from ltiservice.evaluations.rubric import VERDICT_LABELS, Rubric, outcome_summary
 from ltiservice.evaluations.service import verdicts_of
 from ltiservice.grades import block_score
@@ -110,7 +110,9 @@ def jury_of(db: Session, rubric: Rubric, submission: Submission) -> Jury:
         )
         for e in signed
     ]
-    problems = rubric.plugin.rules.jury_problems(rubric.referential, rubric.block, seats)
+    problems = rubric.plugin.rules.committee_problems(
+        rubric.referential, rubric.block, rubric.epreuve, seats
+    )
     return Jury(signed, names, agreed, disagreements, tuple(problems), len(every) - len(signed))
 
 
@@ -182,11 +184,22 @@ def decision_problems(
     committee_acquires = rubric.referential.certification_jury.committee_acquires
     if not problems and committee_acquires and standing is not None and standing.block_acquired:
         if not rubric.outcome(resolved_verdicts(jury, data)).acquired:  # type: ignore[arg-type]
-            problems.append(
-                f"Cette correction retirerait le bloc {rubric.block.code}, déjà acquis : un "
-                "bloc acquis l'est définitivement (capitalisation). La correction est refusée."
-            )
+            problems.append(_withdrawal_refused(rubric))
     return problems
+
+
+def _withdrawal_refused(rubric: Rubric) -> str:
+    # An épreuve's acquired result is kept like a block's: the proposal rests on it.
+    if rubric.epreuve is not None:
+        return (
+            f"Cette correction retirerait l'épreuve {rubric.epreuve.code} du bloc "
+            f"{rubric.block.code}, déjà acquise : un résultat acquis l'est définitivement "
+            "(capitalisation). La correction est refusée."
+        )
+    return (
+        f"Cette correction retirerait le bloc {rubric.block.code}, déjà acquis : un "
+        "bloc acquis l'est définitivement (capitalisation). La correction est refusée."
+    )
 
 
 def _check_standing(standing: Decision | None, data: DecisionInput) -> None:
@@ -275,7 +288,9 @@ def sign_decision(
     db.flush()
     submission.status = "decided"
     entry = None
-    if rubric.referential.certification_jury.committee_acquires:
+    if rubric.referential.certification_jury.committee_acquires and _proposes_block(
+        db, rubric, decision
+    ):
         entry = ledger.record_block(db, decision)
     decision.comment = _comment(rubric, outcome)
     events.decision_signed(
@@ -288,10 +303,33 @@ def sign_decision(
     return SignedDecision(decision, entry, None)
 
 
+def _proposes_block(db: Session, rubric: Rubric, decision: Decision) -> bool:
+    """Whether this decision lets the block itself be recorded as acquired.
+
+    One épreuve's decision is not the block's: where the block has several épreuves, the
+    block is acquired only once its proposal is complete and acquired (`proposals`), and the
+    ledger entry then points to the decision that completed it.
+    """
+    if not rubric.block.epreuves:
+        return True
+    for proposal in proposals.block_proposals(
+        db, rubric.plugin, decision.organisation_id, decision.person_id
+    ):
+        if (proposal.referential_version, proposal.block_code) == (
+            decision.referential_version,
+            decision.block_code,
+        ):
+            return proposal.acquired
+    return False
+
+
 def _comment(rubric: Rubric, outcome: BlockOutcome) -> str:
-    """The committee's French summary; the gradebook adds whose result it is
-    (`grades.gradebook_comment`)."""
-    return outcome_summary(rubric.block.code, outcome)
+    """The committee's French summary (with its épreuve); the gradebook adds whose result it
+    is (`grades.gradebook_comment`)."""
+    comment = outcome_summary(rubric.block.code, outcome)
+    if rubric.epreuve is not None:
+        comment = f"Épreuve {rubric.epreuve.code} ({rubric.epreuve.title}) : {comment}"
+    return comment
 
 
 __all__ = [

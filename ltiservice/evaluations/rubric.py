@@ -14,6 +14,8 @@ from ltiservice.grading.interface import (
     Block,
     BlockOutcome,
     CertificationPlugin,
+    Epreuve,
+    JuryRequirements,
     Referential,
     Verdict,
 )
@@ -29,11 +31,20 @@ VERDICT_LABELS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Rubric:
-    """The plugin, referential version and block an assessment is graded against."""
+    """The plugin, referential version, block and épreuve an assessment is graded against."""
 
     plugin: CertificationPlugin
     referential: Referential
     block: Block
+    #: None: the block's one implicit épreuve.
+    epreuve: Epreuve | None = None
+
+    @property
+    def jury(self) -> JuryRequirements:
+        """The committee that grades this assessment: the épreuve's own, else the block's."""
+        if self.epreuve is not None and self.epreuve.jury is not None:
+            return self.epreuve.jury
+        return self.referential.jury
 
     @property
     def criterion_ids(self) -> tuple[str, ...]:
@@ -62,15 +73,21 @@ def rubric_for(assessment: Assessment) -> Rubric:
     try:
         referential = plugin.referential(assessment.referential_version)
         block = referential.block(assessment.block_code)
+        epreuve = block.epreuve(assessment.epreuve_code) if assessment.epreuve_code else None
     except KeyError as exc:
         raise ServiceError(
-            f"Le référentiel {assessment.referential_version} ou le bloc "
-            f"{assessment.block_code} est introuvable dans la certification "
-            f"{assessment.certification_code}.",
+            f"Le référentiel {assessment.referential_version}, le bloc "
+            f"{assessment.block_code} ou son épreuve {assessment.epreuve_code or ''} est "
+            f"introuvable dans la certification {assessment.certification_code}.",
             code="referential_missing",
             status=500,
         ) from exc
-    return Rubric(plugin, referential, block)
+    return Rubric(plugin, referential, block, epreuve)
+
+
+def epreuve_label(epreuve: Epreuve) -> str:
+    """« Épreuve OF — Évaluation par l'organisme de formation (cas pratique …) »."""
+    return f"Épreuve {epreuve.code} — {epreuve.title} ({epreuve.actor} : {epreuve.modality})"
 
 
 def outcome_summary(block_code: str, outcome: BlockOutcome) -> str:

@@ -81,7 +81,7 @@ def save_evaluation(
         raise ServiceError(
             "Appréciation invalide pour : " + ", ".join(wrong) + ".", code="bad_verdict"
         )
-    if data.jury_role is not None and data.jury_role not in rubric.referential.jury.roles:
+    if data.jury_role is not None and data.jury_role not in rubric.jury.roles:
         raise ServiceError(
             f"Le rôle de jury « {data.jury_role} » n'existe pas pour cette certification.",
             code="unknown_role",

@@ -9,11 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from ltiservice import db, grades
+from ltiservice.assessments import display
 from ltiservice.assessments.access import assessment_for, course_submission
 from ltiservice.assessments.placement import paris_today
 from ltiservice.certification.standing import standing_of
@@ -74,6 +84,9 @@ def dashboard(assessment_id: int) -> str:
         rows=board.rows if rows is None else rows,
         state=state if rows is not None else "",
         states=roster.STATES,
+        epreuve=display.epreuve_of(
+            current_app.extensions["plugins"].get(assessment.certification_code), assessment
+        ),
         failed_scores=grades.failed_scores(session, assessment),
         is_administrator=context.has(Role.ADMINISTRATOR),
         grade_mapping=grades.GRADE_MAPPINGS.get(assessment.grade_mapping, ""),
@@ -103,7 +116,7 @@ def _grade_page(
         entries=(evaluation.verdicts if evaluation else {}) or {},
         outcome=outcome_json(rubric.block.code, rubric.outcome(verdicts)),  # type: ignore[arg-type]
         verdict_labels=VERDICT_LABELS,
-        session_slots=max(3, rubric.referential.jury.min_sessions or 0),
+        session_slots=max(3, rubric.jury.min_sessions or 0),
         errors=errors or [],
     )
     return page, status

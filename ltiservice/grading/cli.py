@@ -121,6 +121,10 @@ def _describe_block(referential: Referential, block: Block) -> Iterator[str]:
     for competency in block.competencies:
         derived = " (critère déduit)" if any(c.derived for c in competency.criteria) else ""
         yield f"    {competency.code} : {len(competency.criteria)} critère(s){derived}"
+    for epreuve in block.epreuves:
+        optional = "" if epreuve.required else " (facultative)"
+        committee = f", comité : {', '.join(epreuve.jury.roles)}" if epreuve.jury else ""
+        yield f"    épreuve {epreuve.code}{optional} : {epreuve.title}{committee}"
     for case in referential.cases_for(block.code):
         duration = f", {case.duration_minutes} min" if case.duration_minutes else ""
         yield f"    cas : {case.id} — {case.title}{duration}"

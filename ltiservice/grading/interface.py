@@ -17,6 +17,7 @@ Results are plain frozen dataclasses; messages a trainer or a learner reads are 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from ltiservice.grading.referential import (
     CombinationRule,
     Competency,
     Criterion,
+    Epreuve,
     Equivalence,
     Exclusion,
     JuryRequirements,
@@ -64,6 +66,7 @@ __all__ = [
     "Competency",
     "CompetencyResult",
     "Criterion",
+    "Epreuve",
     "Equivalence",
     "Exclusion",
     "JuryMember",
@@ -235,6 +238,39 @@ class Rules:
         problems.extend(self._exclusion_problems(jury, seats))
         problems.extend(self._session_problems(jury, seats))
         return problems
+
+    def committee_problems(
+        self,
+        referential: Referential,
+        block: Block,
+        epreuve: Epreuve | None,
+        seats: Sequence[Seat],
+    ) -> list[JuryProblem]:
+        """`jury_problems` against the committee of the épreuve the seats grade.
+
+        An épreuve with its own roles (courtage: one actor each) is checked against them: the
+        referential handed to `jury_problems` carries the épreuve's requirements as its
+        ``jury``, so a plugin's override reads the right committee without a new signature.
+        Without an épreuve (or one with no roles of its own) this is `jury_problems` as is.
+        """
+        if epreuve is None or epreuve.jury is None:
+            return self.jury_problems(referential, block, seats)
+        scoped = dataclasses.replace(referential, jury=epreuve.jury)
+        return self.jury_problems(scoped, block, seats)
+
+    def epreuves_acquired(self, block: Block, results: Mapping[str, bool]) -> bool:
+        """Whether the committee proposes a block acquired from its épreuves' results.
+
+        ``results`` maps the code of each épreuve with a standing decision to whether that
+        decision found the block's competencies acquired; it holds every required épreuve
+        (the proposal is only made once they all have a result).
+
+        Product convention, to be confirmed by the certifier: the block is proposed acquired
+        iff every required épreuve's result is acquired. The courtage fiche (RNCP31395) lists
+        the three modalities of each block but says nothing of how they combine; optional
+        épreuves inform the jury and do not count.
+        """
+        return all(results.get(epreuve.code, False) for epreuve in block.required_epreuves)
 
     def _exclusion_problems(
         self, jury: JuryRequirements, seats: Sequence[Seat]

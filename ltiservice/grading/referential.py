@@ -37,24 +37,6 @@ class Competency:
 
 
 @dataclass(frozen=True)
-class Block:
-    """A block of competencies (bloc de compétences), the unit a jury decides on."""
-
-    code: str
-    rncp_block_code: str | None
-    # Mappings are excluded from the hash: dicts are unhashable, codes identify the block.
-    other_codes: Mapping[str, str] = field(default_factory=_empty_mapping, hash=False)
-    title: str = ""
-    option_group: str | None = None
-    evaluation_modalities: tuple[str, ...] = ()
-    competencies: tuple[Competency, ...] = ()
-
-    def criteria(self) -> tuple[Criterion, ...]:
-        """All criteria of the block, competency by competency, in document order."""
-        return tuple(c for competency in self.competencies for c in competency.criteria)
-
-
-@dataclass(frozen=True)
 class Exclusion:
     """Who may not sit in a jury role, e.g. ``other_service`` may not have ``trained_candidate``."""
 
@@ -64,7 +46,7 @@ class Exclusion:
 
 @dataclass(frozen=True)
 class JuryRequirements:
-    """How the evaluation committee of a block must be made up."""
+    """How the evaluation committee of a block (or of one of its épreuves) must be made up."""
 
     min_evaluators: int
     roles: Mapping[str, str] = field(
@@ -79,6 +61,56 @@ class JuryRequirements:
     def role_label(self, role: str) -> str:
         """The French label of a role, or the code itself when the referential has none."""
         return self.roles.get(role, role)
+
+
+@dataclass(frozen=True)
+class Epreuve:
+    """One épreuve of a block: a modality by one actor, placed and graded as its own assessment.
+
+    A block without declared épreuves has one implicit épreuve (the assessment of the block
+    itself, ``Assessment.epreuve_code`` None). ``jury`` is the épreuve's own committee when the
+    referential gives it roles; None means the referential's ``jury`` applies.
+    """
+
+    code: str
+    title: str
+    actor: str
+    modality: str
+    required: bool = True
+    jury: JuryRequirements | None = None
+
+
+@dataclass(frozen=True)
+class Block:
+    """A block of competencies (bloc de compétences), the unit a jury decides on."""
+
+    code: str
+    rncp_block_code: str | None
+    # Mappings are excluded from the hash: dicts are unhashable, codes identify the block.
+    other_codes: Mapping[str, str] = field(default_factory=_empty_mapping, hash=False)
+    title: str = ""
+    option_group: str | None = None
+    evaluation_modalities: tuple[str, ...] = ()
+    competencies: tuple[Competency, ...] = ()
+    #: The block's épreuves, the referential's default ones when the block declares none;
+    #: empty: one implicit épreuve (the block is graded by one assessment).
+    epreuves: tuple[Epreuve, ...] = ()
+
+    def criteria(self) -> tuple[Criterion, ...]:
+        """All criteria of the block, competency by competency, in document order."""
+        return tuple(c for competency in self.competencies for c in competency.criteria)
+
+    def epreuve(self, code: str) -> Epreuve:
+        """The épreuve with this code; `KeyError` naming it when the block has none."""
+        for epreuve in self.epreuves:
+            if epreuve.code == code:
+                return epreuve
+        raise KeyError(f"no épreuve {code!r} in block {self.code}")
+
+    @property
+    def required_epreuves(self) -> tuple[Epreuve, ...]:
+        """The épreuves a block proposal waits for, in referential order."""
+        return tuple(epreuve for epreuve in self.epreuves if epreuve.required)
 
 
 @dataclass(frozen=True)

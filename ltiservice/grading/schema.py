@@ -9,6 +9,7 @@ against alias bombs, and turns marshmallow's nested error dict into field paths 
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
@@ -38,6 +39,7 @@ from ltiservice.grading.referential import (
     CombinationRule,
     Competency,
     Criterion,
+    Epreuve,
     Equivalence,
     Exclusion,
     JuryRequirements,
@@ -109,6 +111,87 @@ class CompetencySchema(Schema):
         )
 
 
+class ExclusionSchema(Schema):
+    """Who may not sit in a role."""
+
+    role = _identifier(required=True)
+    may_not_have = fields.String(required=True, validate=validate.OneOf(EXCLUSION_KINDS))
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> Exclusion:
+        return Exclusion(**data)
+
+
+class EpreuveSchema(Schema):
+    """One épreuve of a block: its actor, its modality and, when it has one, its committee."""
+
+    code = _identifier(required=True)
+    title = _text(required=True)
+    actor = _text(required=True)
+    modality = _text(required=True)
+    required = fields.Boolean(load_default=True)
+    # The épreuve's own committee; without roles the referential's jury applies.
+    roles = fields.Dict(keys=_identifier(), values=_text(), load_default=None, validate=_NOT_EMPTY)
+    min_evaluators = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1))
+    required_roles = fields.List(_identifier(), load_default=list)
+    exclusions = fields.List(fields.Nested(ExclusionSchema), load_default=list)
+
+    @validates_schema
+    def check_roles(self, data: dict[str, Any], **kwargs: Any) -> None:
+        roles = data["roles"]
+        named = [("required_roles", i, r) for i, r in enumerate(data["required_roles"])] + [
+            ("exclusions", i, e.role) for i, e in enumerate(data["exclusions"])
+        ]
+        if roles is None and named:
+            raise ValidationError("Declare the épreuve's roles before naming any.", "roles")
+        errors: dict[str, Any] = {}
+        for key, index, role in named:
+            if role not in (roles or {}):
+                path = (key, index, "role") if key == "exclusions" else (key, index)
+                _add(errors, path, f"Unknown role {role!r}: not in the épreuve's roles.")
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> Epreuve:
+        jury = None
+        if data["roles"] is not None:
+            jury = JuryRequirements(
+                min_evaluators=data["min_evaluators"],
+                roles=MappingProxyType(dict(data["roles"])),
+                required_roles=tuple(data["required_roles"]),
+                exclusions=tuple(data["exclusions"]),
+            )
+        return Epreuve(
+            code=data["code"],
+            title=data["title"],
+            actor=data["actor"],
+            modality=data["modality"],
+            required=data["required"],
+            jury=jury,
+        )
+
+
+def _epreuves_field() -> fields.List:
+    # None (the key absent) and [] differ: absent inherits the referential's default.
+    return fields.List(fields.Nested(EpreuveSchema), load_default=None, validate=_NOT_EMPTY)
+
+
+def _check_epreuves(
+    epreuves: list[Epreuve] | None, path: tuple[str | int, ...], errors: dict[str, Any]
+) -> None:
+    """Épreuve codes are unique in their list, and a block proposal waits for one at least."""
+    if not epreuves:
+        return
+    seen: set[str] = set()
+    for index, epreuve in enumerate(epreuves):
+        if epreuve.code in seen:
+            _add(errors, (*path, index, "code"), f"Duplicate épreuve code {epreuve.code!r}.")
+        seen.add(epreuve.code)
+    if not any(epreuve.required for epreuve in epreuves):
+        _add(errors, (*path, 0, "required"), "At least one épreuve must be required.")
+
+
 class BlockSchema(Schema):
     """One block of competencies (at least one competency)."""
 
@@ -119,6 +202,14 @@ class BlockSchema(Schema):
     option_group = fields.String(load_default=None, allow_none=True, validate=_NOT_EMPTY)
     evaluation_modalities = fields.List(_text(), load_default=list)
     competencies = fields.List(fields.Nested(CompetencySchema), required=True, validate=_NOT_EMPTY)
+    epreuves = _epreuves_field()
+
+    @validates_schema
+    def check_epreuves(self, data: dict[str, Any], **kwargs: Any) -> None:
+        errors: dict[str, Any] = {}
+        _check_epreuves(data.get("epreuves"), ("epreuves",), errors)
+        if errors:
+            raise ValidationError(errors)
 
     @post_load
     def make(self, data: dict[str, Any], **kwargs: Any) -> Block:
@@ -130,18 +221,8 @@ class BlockSchema(Schema):
             option_group=data["option_group"],
             evaluation_modalities=tuple(data["evaluation_modalities"]),
             competencies=tuple(data["competencies"]),
+            epreuves=tuple(data["epreuves"] or ()),
         )
-
-
-class ExclusionSchema(Schema):
-    """Who may not sit in a role."""
-
-    role = _identifier(required=True)
-    may_not_have = fields.String(required=True, validate=validate.OneOf(EXCLUSION_KINDS))
-
-    @post_load
-    def make(self, data: dict[str, Any], **kwargs: Any) -> Exclusion:
-        return Exclusion(**data)
 
 
 class JurySchema(Schema):
@@ -429,10 +510,13 @@ class ReferentialSchema(Schema):
         CertificationJurySchema, load_default=lambda: DEFAULT_CERTIFICATION_JURY
     )
     provenance = fields.List(fields.Nested(ProvenanceSchema), load_default=list)
+    # The default épreuves of every block that declares none (courtage: the same three).
+    epreuves = _epreuves_field()
 
     @validates_schema
     def check_cross_fields(self, data: dict[str, Any], **kwargs: Any) -> None:
         errors: dict[str, Any] = {}
+        _check_epreuves(data.get("epreuves"), ("epreuves",), errors)
         blocks: list[Block] = data["blocks"]
         _check_unique_codes(blocks, data["cases"], errors)
         _check_case_observations(blocks, data["cases"], errors)
@@ -459,7 +543,7 @@ class ReferentialSchema(Schema):
     def make(self, data: dict[str, Any], **kwargs: Any) -> Referential:
         return Referential(
             certification=data["certification"],
-            blocks=tuple(data["blocks"]),
+            blocks=tuple(_with_default_epreuves(b, data["epreuves"]) for b in data["blocks"]),
             jury=data["jury"],
             combination=data["combination"],
             grade_maximum=data["grade"],
@@ -510,6 +594,13 @@ def _check_case_observations(
             if criterion not in own:
                 message = f"Unknown criterion {criterion!r}: not in block {case.block!r}."
                 _add(errors, ("cases", index, "observes", criterion), message)
+
+
+def _with_default_epreuves(block: Block, default: list[Epreuve] | None) -> Block:
+    """The block with the referential's default épreuves when it declares none itself."""
+    if block.epreuves or not default:
+        return block
+    return dataclasses.replace(block, epreuves=tuple(default))
 
 
 def _add(errors: dict[Any, Any], path: tuple[str | int, ...], message: str) -> None:

@@ -48,6 +48,9 @@ class Assessment(Base):
     certification_code: Mapped[str] = mapped_column(String(64))
     referential_version: Mapped[str] = mapped_column(String(64))
     block_code: Mapped[str] = mapped_column(String(64))
+    # The épreuve of the block this assessment evaluates, when the referential gives the block
+    # several (courtage); None: the block's one implicit épreuve.
+    epreuve_code: Mapped[str | None] = mapped_column(String(64), default=None)
     case_id: Mapped[str | None] = mapped_column(String(128), default=None)
     # A case written by the trainer instead of one of the plugin's: {title, statement}.
     custom_case: Mapped[dict | None] = mapped_column(JSON, default=None)

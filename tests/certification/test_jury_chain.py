@@ -167,8 +167,9 @@ def test_committee_proposals_capitalise_nothing_and_never_certify(lti: LtiHarnes
         for m in _rows(lti, OutboxMessage, kind="ags_score")
         if m.payload["score"]["comment"].startswith("Bloc B1")
     ]
-    assert "Proposition du comité d'évaluation, en attente de la décision du jury" in (
-        proposal["comment"]
+    assert (
+        "Proposition du comité d'évaluation, en attente de la décision du jury"
+        in (proposal["comment"])
     )
     assert _rows(lti, LedgerEntry) == []
     assert _rows(lti, CertificationAward) == []

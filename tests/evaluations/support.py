@@ -33,8 +33,14 @@ def place(
     platform_id: int | None = None,
     grade_mapping: str = "decision",
     score_maximum: float = 20.0,
+    epreuve: str | None = None,
 ) -> int:
-    """An assessment placed on resource link ``link-<block>``, as deep linking stores it."""
+    """An assessment placed on resource link ``link-<block>``, as deep linking stores it.
+
+    With an ``epreuve``, the link is ``link-<block>-<epreuve>`` (launch with that key): each
+    épreuve of a block is its own activity.
+    """
+    key = block if epreuve is None else f"{block}-{epreuve}"
     with lti.live.app.app_context():
         session = db.session()
         platform = session.get(Platform, platform_id or lti.platform_id)
@@ -50,12 +56,13 @@ def place(
             organisation_id=platform.organisation_id,
             platform_id=platform.id,
             course_id=course.id,
-            resource_id=f"res-{platform.id}-{context_id}-{block}",
-            resource_link_id=link(block)["id"],
-            title=f"Étude de cas {block}",
+            resource_id=f"res-{platform.id}-{context_id}-{key}",
+            resource_link_id=link(key)["id"],
+            title=f"Étude de cas {key}",
             certification_code=certification,
             referential_version=version,
             block_code=block,
+            epreuve_code=epreuve,
             allowed_extensions=[".pdf"],
             score_maximum=score_maximum,
             grade_mapping=grade_mapping,

@@ -149,6 +149,67 @@ def test_every_block_is_assessed_by_the_three_sources(referential: Referential) 
         assert "Cas pratique à préparer par le candidat dans un temps limité" in modalities[2]
 
 
+# Each block's « Modalités d'évaluation » in the fiche, one épreuve each (seed 002, verbatim).
+EXPECTED_EPREUVES = (
+    (
+        "OF",
+        "Evaluation par l'organisme de formation",
+        "Cas pratique : épreuve écrite + présentation orale",
+        "training_organisation",
+    ),
+    (
+        "REF",
+        "Evaluation par le référent en entreprise",
+        "Observation au poste ou mise en situation professionnelle reconstituée",
+        "company_referent",
+    ),
+    (
+        "COM",
+        "Evaluation par la commission d'évaluation",
+        "Question de connaissances sur les fondamentaux de l'assurance, la réglementation des "
+        "produits d'assurances. + Cas pratique à préparer par le candidat dans un temps limité "
+        "et à présenter oralement",
+        "evaluation_commission",
+    ),
+)
+
+
+def test_every_block_has_the_three_epreuves_of_the_fiche(referential: Referential) -> None:
+    for block in referential.blocks:
+        found = [
+            (e.code, e.title, e.modality, *(e.jury.required_roles if e.jury else ()))
+            for e in block.epreuves
+        ]
+        assert found == [tuple(expected) for expected in EXPECTED_EPREUVES], block.code
+        assert [e.code for e in block.required_epreuves] == ["OF", "REF", "COM"]
+        for epreuve, modality in zip(block.epreuves, block.evaluation_modalities, strict=True):
+            # The épreuve is the modality the fiche lists: « <title> <modality> ».
+            assert modality == f"{epreuve.title} {epreuve.modality}"
+
+
+def test_each_epreuve_is_graded_by_its_one_actor(
+    plugin: CertificationPlugin, referential: Referential
+) -> None:
+    block = referential.block("BC4")
+    for code, _, _, role in EXPECTED_EPREUVES:
+        epreuve = block.epreuve(code)
+        seats = [Seat("evaluateur-1", role)]
+        assert plugin.rules.committee_problems(referential, block, epreuve, seats) == []
+        other = next(r for r in JURY_ROLES if r != role)
+        problems = plugin.rules.committee_problems(
+            referential, block, epreuve, [Seat("evaluateur-2", other)]
+        )
+        assert [p.code for p in problems] == ["unknown_role", "missing_role"]
+
+
+def test_a_block_is_proposed_acquired_only_with_its_three_epreuves_acquired(
+    plugin: CertificationPlugin, referential: Referential
+) -> None:
+    block = referential.block("BC1")
+    assert plugin.rules.epreuves_acquired(block, {"OF": True, "REF": True, "COM": True})
+    assert not plugin.rules.epreuves_acquired(block, {"OF": True, "REF": False, "COM": True})
+
+
 def test_every_block_has_a_usable_case(referential: Referential) -> None:
     by_block = {case.block for case in referential.cases}
     assert by_block == set(EXPECTED_STRUCTURE)
