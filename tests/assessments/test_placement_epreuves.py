@@ -12,6 +12,8 @@ from ltiservice.models import Assessment
 from tests.support.browser import form_of
 from tests.support.lti_harness import INSTRUCTOR
 
+ADMINISTRATOR = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
+
 pytestmark = pytest.mark.peer
 
 PLACEMENT = {
@@ -29,7 +31,8 @@ PLACEMENT = {
 def _picker(lti):
     browser = lti.browser()
     page = lti.launch(
-        lti.user("trainer-1", INSTRUCTOR),
+        # Courtage's registration ended in 2021: only an administrator may confirm a placement.
+        lti.user("trainer-1", INSTRUCTOR, ADMINISTRATOR),
         browser=browser,
         message_type="LtiDeepLinkingRequest",
         deep_linking={"accept_types": ["ltiResourceLink"]},
@@ -57,7 +60,7 @@ def test_the_picker_offers_each_epreuve_of_a_courtage_block_and_one_entry_for_cr
 def test_placing_an_epreuve_stores_it_and_tags_the_line_item(lti):
     browser, page = _picker(lti)
     action, fields = form_of(page)
-    fields.update(PLACEMENT)
+    fields.update({**PLACEMENT, "started_before_end": "on"})
     returned = browser.post(action, data=fields)
     assert returned.status_code == 200, returned.text[:600]
     _, jwt_fields = form_of(returned)

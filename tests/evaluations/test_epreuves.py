@@ -124,17 +124,18 @@ def test_three_epreuves_each_graded_by_its_own_actor_make_the_proposal(
     assert [d.id for d in proposal.decisions] == [of.id, ref.id, com.id]
 
 
-def test_a_block_with_epreuves_is_capitalised_only_on_its_complete_acquired_proposal(
+def test_a_block_with_epreuves_is_only_proposed_to_the_certification_jury(
     lti: LtiHarness,
 ) -> None:
-    # Where the committee's decisions capitalise (this branch, before the certification jury),
-    # the épreuves' decisions do not each acquire the block: the one that completes it does.
+    # Courtage's blocks are acquired by its certification jury: the three épreuves make a
+    # complete proposal, and nothing enters the ledger until the jury decides.
     _grade_epreuve(lti, "OF")
     _grade_epreuve(lti, "REF")
-    assert _ledger(lti) == []
     com = _grade_epreuve(lti, "COM")
-    [entry] = _ledger(lti)
-    assert (entry.block_code, entry.decision_id) == ("BC1", com.id)
+    assert _ledger(lti) == []
+    [proposal], _, _ = _proposals(lti)
+    assert (proposal.complete, proposal.acquired) == (True, True)
+    assert proposal.decisions[-1].id == com.id
 
 
 def test_each_epreuve_has_its_own_committee_and_says_so_in_the_lms(lti: LtiHarness) -> None:
@@ -283,7 +284,7 @@ def test_the_latest_standing_decision_is_the_current_proposal(lti: LtiHarness) -
 # ---------------------------------------------------------------- corrections and legacy
 
 
-def test_a_correction_of_the_last_epreuve_completes_the_block_and_keeps_it(
+def test_a_correction_of_the_last_epreuve_completes_the_proposal(
     lti: LtiHarness,
 ) -> None:
     _grade_epreuve(lti, "OF")
@@ -318,14 +319,14 @@ def test_a_correction_of_the_last_epreuve_completes_the_block_and_keeps_it(
     assert (proposal.complete, proposal.acquired) == (True, True)
     assert proposal.decisions[-1].supersedes_id is not None  # the correction, not the first
 
-    refused = decide(
+    # Before the certification jury decides, the committee may still correct its proposal:
+    # nothing is acquired for good yet (the jury, not the committee, acquires courtage blocks).
+    again = decide(
         **{"resolved-C1-1": "not_met", "resolution": "Non.", "correction_reason": "Relecture."}
     )
-    assert refused.status_code == 422
-    assert errors_of(refused) == [
-        "Cette correction retirerait l'épreuve COM du bloc BC1, déjà acquise : un résultat "
-        "acquis l'est définitivement (capitalisation). La correction est refusée."
-    ]
+    assert again.status_code == 200, errors_of(again)
+    assert _proposals(lti)[0][0].acquired is False
+    assert _ledger(lti) == []
 
 
 def test_a_block_graded_whole_before_epreuves_counts_for_each_of_them(lti: LtiHarness) -> None:
