@@ -127,12 +127,8 @@ def test_a_signed_decision_writes_ledger_status_and_the_lms_score(lti: LtiHarnes
     assert [e["role"] for e in decision.evaluators] == [HIERARCHY, OTHER]
     assert decision.comment == "Bloc B2B acquis — 6/6 compétences"
     assert decision.supersedes_id is None and decision.facts is None
-    [entry] = _rows(lti, LedgerEntry)
-    assert (entry.block_code, entry.referential_version, entry.decision_id) == (
-        "B2B",
-        "RNCP41351",
-        decision.id,
-    )
+    # A CRCA committee proposes: only the jury paritaire acquires the block for good.
+    assert _rows(lti, LedgerEntry) == []
     assert _rows(lti, Submission)[0].status == "decided"
     [message] = _rows(lti, OutboxMessage, kind="ags_score")
     score = message.payload["score"]
@@ -199,30 +195,31 @@ def test_disagreements_must_be_resolved_with_a_note(lti: LtiHarness) -> None:
     assert decision.comment == "Bloc B2B non acquis — 5/6 compétences"
 
 
-def test_b1_and_b2b_make_the_crca_certification(lti: LtiHarness) -> None:
+def test_b1_and_b2b_proposed_make_a_candidate_to_present_never_a_certified_one(
+    lti: LtiHarness,
+) -> None:
+    """FAQ CRCA: « Le dossier du candidat est étudié par le jury paritaire qui se prononce sur
+    l'obtention du CQP. » The committee never awards (tests/certification: the jury does)."""
     _, _, url_b2b, chief_b2b = _two_evaluators(lti, "B2B")
     _decide(chief_b2b, url_b2b)
     _, _, url_b1, chief_b1 = _two_evaluators(lti, "B1")
 
     page = _decide(chief_b1, url_b1)
 
-    assert "Certification CRCA obtenue" in text_of(page)
-    [award] = _rows(lti, CertificationAward)
-    decisions = _rows(lti, Decision)
-    assert award.decision_id == decisions[-1].id
-    assert award.referential_version == "RNCP41351"
-    assert sorted(e.block_code for e in _rows(lti, LedgerEntry)) == ["B1", "B2B"]
+    assert "Conditions réunies — à présenter au jury." in text_of(page)
+    assert "Certification CRCA obtenue" not in text_of(page)
+    assert _rows(lti, CertificationAward) == []
+    assert _rows(lti, LedgerEntry) == []
     comments = [
         m.payload["score"].get("comment") for m in _rows(lti, OutboxMessage, kind="ags_score")
     ]
     assert (
-        "Bloc B1 acquis — 11/11 compétences. Certification CRCA obtenue. Proposition du comité "
-        "d'évaluation, en attente de la décision du jury de certification. Note : acquis = note "
-        "maximale, non acquis = 0."
+        "Bloc B1 acquis — 11/11 compétences. Proposition du comité d'évaluation, en attente de la "
+        "décision du jury de certification. Note : acquis = note maximale, non acquis = 0."
     ) in comments
 
 
-def test_a_correction_supersedes_with_a_reason_and_never_removes_a_block(
+def test_a_correction_supersedes_with_a_reason(
     lti: LtiHarness,
 ) -> None:
     _, _, url, chief = _two_evaluators(lti, **{"C2B.1-1": "not_met"})
@@ -251,11 +248,9 @@ def test_a_correction_supersedes_with_a_reason_and_never_removes_a_block(
     assert second.correction_reason == "Pièce jointe oubliée lors de la première délibération."
     assert second.block_acquired is True
     assert first_again.block_acquired is False  # the superseded decision is untouched
-    [entry] = _rows(lti, LedgerEntry)
-    assert entry.decision_id == second.id
-
-    # Capitalisation: a correction may not take the block back.
-    refused = _decide(
+    # A CRCA proposal acquires nothing for good: the committee may correct it again until the
+    # jury paritaire decides (a block the jury validated stays in the ledger whatever follows).
+    again = _decide(
         chief,
         url,
         **{
@@ -264,13 +259,9 @@ def test_a_correction_supersedes_with_a_reason_and_never_removes_a_block(
             "correction_reason": "Relecture.",
         },
     )
-    assert refused.status_code == 422
-    assert errors_of(refused) == [
-        "Cette correction retirerait le bloc B2B, déjà acquis : un bloc acquis l'est "
-        "définitivement (capitalisation). La correction est refusée."
-    ]
-    assert len(_rows(lti, Decision)) == 2
-    assert len(_rows(lti, LedgerEntry)) == 1
+    assert again.status_code == 200, errors_of(again)
+    assert len(_rows(lti, Decision)) == 3
+    assert _rows(lti, LedgerEntry) == []
 
 
 def test_a_double_click_signs_one_decision(lti: LtiHarness) -> None:
@@ -299,6 +290,6 @@ def test_a_double_click_signs_one_decision(lti: LtiHarness) -> None:
     assert set(statuses) <= {303, 409, 422}
     with lti.live.app.app_context():
         assert db.session().scalar(select(func.count()).select_from(Decision)) == 1
-        assert db.session().scalar(select(func.count()).select_from(LedgerEntry)) == 1
+        assert db.session().scalar(select(func.count()).select_from(LedgerEntry)) == 0
         ags = select(func.count()).where(OutboxMessage.kind == "ags_score")
         assert db.session().scalar(ags) == 1

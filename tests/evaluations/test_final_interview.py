@@ -1,4 +1,5 @@
-"""Mutualité: BC01 to BC04 acquired AND the final interview recorded by the jury make the award."""
+"""Mutualité: the evaluation jury acquires each block at 100 %; the final interview belongs to
+the jury de délivrance (tests/certification), never to a checkbox on the committee's page."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from lxml import html
 from sqlalchemy import select
 
 from ltiservice import db
-from ltiservice.models import CertificationAward, Decision
+from ltiservice.models import CertificationAward, Decision, LedgerEntry
 from tests.evaluations.support import (
     criteria,
     errors_of,
@@ -32,33 +33,24 @@ def _decide_block(lti: LtiHarness, block: str, **fields: str) -> str:
         signed = evaluator.post(url["sign"], verdict_form(ids, "met", role=role))
         assert "Évaluation signée" in text_of(signed), errors_of(signed)
     evaluator.page = evaluator.get(url["decision"])
-    assert html.fromstring(evaluator.page.text).xpath("//input[@id='final_interview_passed']")
+    assert not html.fromstring(evaluator.page.text).xpath("//input[@name='final_interview_passed']")
     page = evaluator.post(url["decision"], {"expected_decision": "", **fields})
     assert page.status_code == 200, errors_of(page)
     return text_of(page)
 
 
-def test_the_award_waits_for_the_final_interview(lti: LtiHarness) -> None:
+def test_every_block_acquired_is_to_present_to_the_jury_de_delivrance(lti: LtiHarness) -> None:
+    """Fiche RNCP39866: « Chaque bloc peut être obtenu séparément dès lors que le candidat
+    valide 100% des compétences du bloc … Le jury de délivrance effectue un entretien final pour
+    valider et délivrer la certification. »"""
     for block in ("BC01", "BC02", "BC03"):
         _decide_block(lti, block)
-    last = _decide_block(lti, "BC04")  # every block acquired, interview not recorded
+    last = _decide_block(lti, "BC04", final_interview_passed="on")  # ignored: not its power
 
-    assert "Entretien final avec le jury à réussir." in last
+    assert "Conditions réunies — à présenter au jury." in last
     with lti.live.app.app_context():
-        assert db.session().scalars(select(CertificationAward)).all() == []
-        facts = db.session().scalars(select(Decision.facts).order_by(Decision.id)).all()
-    assert facts == [{"final_interview_passed": False}] * 4
-
-
-def test_the_interview_recorded_with_the_last_block_grants_the_certification(
-    lti: LtiHarness,
-) -> None:
-    for block in ("BC01", "BC02", "BC03"):
-        _decide_block(lti, block)
-
-    last = _decide_block(lti, "BC04", final_interview_passed="on")
-
-    assert "Certification MUTUALITE obtenue" in last
-    with lti.live.app.app_context():
-        [award] = db.session().scalars(select(CertificationAward)).all()
-        assert award.certification_code == "MUTUALITE"
+        session = db.session()
+        assert session.scalars(select(CertificationAward)).all() == []
+        blocks = session.scalars(select(LedgerEntry.block_code).order_by(LedgerEntry.id)).all()
+        assert blocks == ["BC01", "BC02", "BC03", "BC04"]
+        assert session.scalars(select(Decision.facts)).all() == [None] * 4
