@@ -16,6 +16,8 @@ from ltiservice.grading.loader import load_plugins
 from ltiservice.models import (
     Assessment,
     CertificationAward,
+    JuryDecision,
+    JurySession,
     Course,
     Decision,
     Evaluation,
@@ -203,6 +205,39 @@ def make_ledger_entry(db: Session, decision: Decision) -> LedgerEntry:
 
 
 def make_award(db: Session, decision: Decision) -> CertificationAward:
+    """The certification jury's award, in a session signed the day of the last proposal:
+    only such awards are declared."""
+    session = _add(
+        db,
+        JurySession(
+            organisation_id=decision.organisation_id,
+            certification_code=decision.certification_code,
+            referential_version=decision.referential_version,
+            body="jury_paritaire",
+            held_on=decision.decided_at.date(),
+            status="signed",
+            signed_at=decision.decided_at,
+        ),
+    )
+    jury_decision = _add(
+        db,
+        JuryDecision(
+            session_id=session.id,
+            organisation_id=decision.organisation_id,
+            person_id=decision.person_id,
+            certification_code=decision.certification_code,
+            referential_version=decision.referential_version,
+            outcome="validation_totale",
+            proposals=[
+                {
+                    "block": decision.block_code,
+                    "complete": True,
+                    "acquired": True,
+                    "decision_ids": [decision.id],
+                }
+            ],
+        ),
+    )
     return _add(
         db,
         CertificationAward(
@@ -210,7 +245,7 @@ def make_award(db: Session, decision: Decision) -> CertificationAward:
             person_id=decision.person_id,
             certification_code=decision.certification_code,
             referential_version=decision.referential_version,
-            decision_id=decision.id,
+            jury_decision_id=jury_decision.id,
             granted_at=decision.decided_at,
         ),
     )

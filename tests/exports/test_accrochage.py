@@ -174,7 +174,7 @@ def test_no_award_in_period_writes_nothing(export, cohort, files):
         "--out", str(files["out"] / "flux.xml"),
     )  # fmt: skip
     assert result.exit_code == 1
-    assert "Aucune certification CRCA obtenue dans la période" in result.stderr
+    assert "Aucune certification CRCA attribuée par le jury dans la période" in result.stderr
     assert list(files["out"].iterdir()) == []
 
 
@@ -216,3 +216,40 @@ def test_the_package_xsd_catches_what_the_identity_checks_would_miss():
     )  # fmt: skip
     with pytest.raises(ExportError, match="idClient"):
         validate(document, load_schema("1.1.2"), "1.1.2")
+
+
+def test_only_the_certification_jury_s_signed_awards_are_declared(app, export, cohort, files):
+    """Only the jury's decisions are declared: an award the service granted alone (before the
+    certification jury existed) or one whose session is still a draft is left out."""
+    from sqlalchemy import update
+
+    from ltiservice import db
+    from ltiservice.models import CertificationAward, JuryDecision, JurySession
+
+    with app.app_context():
+        session = db.session()
+        dominique = session.get(CertificationAward, cohort["dominique_award"].id)
+        draft = session.get(JuryDecision, dominique.jury_decision_id)
+        session.execute(
+            update(JurySession).where(JurySession.id == draft.session_id).values(status="draft")
+        )
+        camille = session.get(CertificationAward, cohort["camille_award"].id)
+        camille_session = session.get(JuryDecision, camille.jury_decision_id).session_id
+        session.commit()
+
+    result = run(export, files, "--session", str(camille_session))
+    assert result.exit_code == 0, result.output
+    assert "1 passage(s) de certification déclaré(s)" in result.stdout
+
+    with app.app_context():
+        db.session().execute(
+            update(CertificationAward)
+            .where(CertificationAward.id == cohort["camille_award"].id)
+            .values(jury_decision_id=None, decision_id=None)
+        )
+        db.session().commit()
+    (files["out"] / "flux.xml").unlink()
+    refused = run(export, files)
+    assert refused.exit_code == 1
+    assert "Aucune certification CRCA attribuée par le jury dans la période" in refused.stderr
+    assert not (files["out"] / "flux.xml").exists()
