@@ -495,8 +495,10 @@ def sign_minutes(
     session: JurySession,
     signer_id: int,
     render: Callable[[JurySession], bytes],
+    now: dt.datetime | None = None,
 ) -> SignedSession:
-    """Sign the session's minutes and give its decisions their effect; the caller commits."""
+    """Sign the session's minutes and give its decisions their effect; the caller commits.
+    ``now`` is the moment of signature (default: the clock)."""
     _draft(session)
     problems = signing_problems(plugin, session)
     if problems:
@@ -507,7 +509,7 @@ def sign_minutes(
             details={"problems": problems},
         )
     _claim(db, session)
-    now = dt.datetime.now(dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
     session.status, session.signed_at, session.signed_by_id = "signed", now, signer_id
     entries: list[LedgerEntry] = []
     awards: list[CertificationAward] = []

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from ltiservice import db
 from ltiservice.credentials_cli import credentials_cli
-from ltiservice.models import IssuedCredential, LedgerEntry
+from ltiservice.models import IssuedCredential, LedgerEntry, Person
 from ltiservice.statements import registration
 from tests.conftest import LiveApp
 from tests.evaluations.support import (
@@ -36,7 +36,15 @@ from tests.evaluations.support import (
     verdict_form,
 )
 from tests.support.lti_harness import LtiHarness
-from tests.xapi_delivery.factories import World, decide, make_world, sign, submit
+from tests.xapi_delivery.factories import (
+    World,
+    decide,
+    jury_decides,
+    jury_validates,
+    make_world,
+    sign,
+    submit,
+)
 from xapi.vocabulary import Vocabulary
 
 
@@ -65,6 +73,8 @@ def _acquire(app: Flask, world: World, block: str) -> int:
         sign(session, submission, hierarchy, "hierarchy", "met")
         sign(session, submission, other, "other_service", "met")
         decision = decide(session, submission, "met", hierarchy)
+        version = submission.assessment.referential_version
+        jury_validates(session, world, (block,), "auto", hierarchy, version)
         entry = session.scalar(select(LedgerEntry).where(LedgerEntry.decision_id == decision.id))
         assert entry is not None
         issued = session.scalar(
@@ -179,6 +189,14 @@ def test_the_learner_downloads_it_from_mon_parcours(lti: LtiHarness) -> None:
         url["decision"], {"expected_decision": expected[0].get("value") if expected else ""}
     )
     assert decided.status_code == 200, errors_of(decided)
+    with lti.live.app.app_context(), db.transaction() as session:
+        person = session.scalar(select(Person).where(Person.sub == sub))
+        assert person is not None
+        signer = session.scalar(select(Person).where(Person.sub == "chef-b"))
+        jury_decides(
+            session, person.platform.organisation_id, person.id, ("B2B",),
+            "validation_partielle", signer.id,
+        )  # fmt: skip
 
     student = learner(lti, sub, "B2B")
     page = student.get(f"/a/{assessment}/path")

@@ -16,11 +16,11 @@ from ltiservice.grading.loader import load_plugins
 from ltiservice.models import (
     Assessment,
     CertificationAward,
-    JuryDecision,
-    JurySession,
     Course,
     Decision,
     Evaluation,
+    JuryDecision,
+    JurySession,
     LedgerEntry,
     Organisation,
     Person,

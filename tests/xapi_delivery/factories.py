@@ -24,6 +24,7 @@ from ltiservice.models import (
     Course,
     Decision,
     Evaluation,
+    JurySession,
     LrsDestination,
     Organisation,
     Person,
@@ -183,7 +184,8 @@ def decide(
     supersedes: Decision | None = None,
     at: datetime | None = None,
 ) -> Decision:
-    """The jury's decision with the plugin's outcome, the ledger and award, then the event."""
+    """The committee's decision with the plugin's outcome (a proposal: CRCA's committee
+    acquires nothing), then the event. `jury_validates` is the certification jury's part."""
     plugin = _plugin()
     version = submission.assessment.referential_version
     referential = plugin.referential(version)
@@ -215,14 +217,81 @@ def decide(
     session.add(decision)
     session.flush()
     submission.status = "decided"
-    entry = ledger.record_block(session, decision)
-    award = ledger.award_if_granted(session, plugin, decision)
-    events.decision_signed(session, decision, entry, award)
+    entry = (
+        ledger.record_block(session, decision)
+        if referential.certification_jury.committee_acquires
+        else None
+    )
+    events.decision_signed(session, decision, entry, None)
     return decision
 
 
+def jury_validates(
+    session: Session,
+    world: World,
+    blocks: tuple[str, ...],
+    outcome: str,
+    signer_id: int,
+    version: str = VERSION,
+    at: datetime | None = None,
+) -> JurySession:
+    """The jury paritaire's signed session deciding on the world's learner."""
+    return jury_decides(
+        session, world.organisation_id, world.learner_id, blocks, outcome, signer_id, version, at
+    )
+
+
+def jury_decides(
+    session: Session,
+    organisation_id: int,
+    person_id: int,
+    blocks: tuple[str, ...],
+    outcome: str,
+    signer_id: int,
+    version: str = VERSION,
+    at: datetime | None = None,
+) -> JurySession:
+    """A CRCA jury paritaire's signed session deciding on one candidate, through the real
+    service (composition check, ledger, award, events, stored minutes)."""
+    from ltiservice.certification import minutes, sessions
+    from ltiservice.certification.standing import standing_of
+
+    plugin = _plugin()
+    moment = at or datetime.now(UTC)
+    jury = sessions.open_session(
+        session,
+        plugin,
+        organisation_id,
+        version=version,
+        held_on=moment.date(),
+        place="",
+        creator_id=signer_id,
+    )
+    sessions.add_member(
+        session, plugin, jury, sessions.MemberInput("Salarié", "employees", president=True)
+    )
+    sessions.add_member(session, plugin, jury, sessions.MemberInput("Employeur", "employers"))
+    decision = sessions.present(
+        session, plugin, jury, person_id, route="evaluation", recorder_id=signer_id
+    )
+    if outcome == "auto":  # totale when the blocks complete the certification
+        standing = standing_of(session, plugin, organisation_id, person_id, version)
+        held = standing.held | set(blocks)
+        granted = plugin.rules.certification_status(plugin.referential(version), held).granted
+        outcome = "validation_totale" if granted else "validation_partielle"
+    sessions.record(session, plugin, jury, decision, sessions.Choice(outcome, blocks), signer_id)
+    organisation = session.get(Organisation, organisation_id)
+    assert organisation is not None
+    context = minutes.MinutesContext(organisation, plugin, (), "Secrétaire")
+    sessions.sign_minutes(
+        session, plugin, jury, signer_id, lambda s: minutes.render_minutes(s, context), moment
+    )
+    return jury
+
+
 def full_history(app: Flask, world: World) -> None:
-    """B1 acquired; B2B failed, then corrected to acquired: CRCA earned, the failure voided."""
+    """B1 proposed acquired; B2B failed, then corrected to acquired (the failure voided); the
+    jury paritaire validates both: the blocks achieved and CRCA earned."""
     with app.app_context(), db.transaction() as session:
         hierarchy, other = world.evaluator_ids
         first = submit(session, world, "B1")
@@ -233,3 +302,4 @@ def full_history(app: Flask, world: World) -> None:
         sign(session, second, hierarchy, "hierarchy", "not_met")
         failed = decide(session, second, "not_met", hierarchy)
         decide(session, second, "met", other, supersedes=failed)
+        jury_validates(session, world, ("B1", "B2B"), "validation_totale", hierarchy)

@@ -18,7 +18,15 @@ from ltiservice import db
 from ltiservice.statements import registration
 from tests.peers.ralph import RalphLRS
 from tests.xapi_delivery.conftest import run_worker
-from tests.xapi_delivery.factories import World, add_lrs, decide, make_world, sign, submit
+from tests.xapi_delivery.factories import (
+    World,
+    add_lrs,
+    decide,
+    jury_validates,
+    make_world,
+    sign,
+    submit,
+)
 from xapi.vocabulary import Verb, Vocabulary
 
 pytestmark = pytest.mark.peer
@@ -36,6 +44,8 @@ def _acquire(app: Flask, world: World, block: str, at: datetime) -> None:
         sign(session, submission, hierarchy, "hierarchy", "met")
         sign(session, submission, other, "other_service", "met")
         decide(session, submission, "met", hierarchy, at=at)
+        version = submission.assessment.referential_version
+        jury_validates(session, world, (block,), "validation_partielle", hierarchy, version, at)
 
 
 def _failed_then_corrected(app: Flask, world: World, block: str) -> None:
@@ -45,6 +55,11 @@ def _failed_then_corrected(app: Flask, world: World, block: str) -> None:
         sign(session, submission, hierarchy, "hierarchy", "not_met")
         failed = decide(session, submission, "not_met", hierarchy, at=IN_2026)
         decide(session, submission, "met", other, supersedes=failed, at=LATER_IN_2026)
+        # B1 is held already: with B2B the jury awards the certification.
+        version = submission.assessment.referential_version
+        jury_validates(
+            session, world, (block,), "validation_totale", hierarchy, version, LATER_IN_2026
+        )
 
 
 def _world(app: Flask, lrs: RalphLRS, blocks: tuple[str, ...], version: str) -> World:
