@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from ltiservice import db, outbox
-from ltiservice.models import Decision, LedgerEntry
+from ltiservice.models import Decision, JurySession, LedgerEntry
 from ltiservice.passback import deliverers
 from tests.assessments.learner_support import pdf_bytes
 from tests.evaluations.axe import install_axe, serious_violations
@@ -26,6 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.peer, pytest.mark.slow]
 
 COURSE = {"id": "cqp-crca-2026", "title": "CQP CRCA — promotion 2026", "label": "CRCA26"}
 LEARNERS = {"camille": "Camille Martin", "lucas": "Lucas Bernard"}
+ADMINISTRATOR = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
 JURY = [("nadia", "Nadia Haddad", "hierarchy"), ("thomas", "Thomas Petit", "other_service")]
 
 
@@ -145,8 +146,8 @@ def test_place_submit_grade_decide_and_the_grade_reaches_the_lms(lti, chromium, 
     with lti.live.app.app_context():
         decisions = db.session().scalars(select(Decision)).all()
         assert sorted(d.block_acquired for d in decisions) == [False, True]
-        ledger = db.session().scalars(select(LedgerEntry)).all()
-        assert [(e.block_code, e.referential_version) for e in ledger] == [("B2B", "RNCP41351")]
+        # The committee proposes; only the jury paritaire acquires the block for good.
+        assert db.session().scalars(select(LedgerEntry)).all() == []
 
     app = lti.live.app
     report = outbox.run_once(app.extensions["db_sessionmaker"], deliverers(app))
@@ -176,3 +177,88 @@ def test_place_submit_grade_decide_and_the_grade_reaches_the_lms(lti, chromium, 
     )
     assert scores["camille"][1]["comment"] == f"Bloc B2B acquis — 6/6 compétences. {proposal}"
     assert scores["lucas"][1]["comment"] == f"Bloc B2B non acquis — 5/6 compétences. {proposal}"
+
+    _jury_session(lti, chromium, placement)
+    with lti.live.app.app_context():
+        ledger = db.session().scalars(select(LedgerEntry)).all()
+        assert [(e.block_code, e.body) for e in ledger] == [("B2B", "certification_jury")]
+        session = db.session().scalars(select(JurySession)).one()
+        assert session.status == "signed" and session.minutes_pdf.startswith(b"%PDF")
+    report = outbox.run_once(app.extensions["db_sessionmaker"], deliverers(app))
+    assert report.dead == 0
+    jury_scores = {s["score"]["userId"]: s["score"] for s in lti.peer.scores()[-2:]}
+    assert jury_scores["camille"]["comment"].startswith(
+        "Bloc B2B validé par le Jury paritaire national (CPNFPE) (session du 15/06/2030)"
+    )
+    assert jury_scores["lucas"]["scoreGiven"] == 0.0
+
+    # « Mon parcours » shows what the jury validated.
+    page = _open(
+        lti,
+        chromium,
+        _resource_launch(lti, placement, "camille", LEARNERS["camille"], LEARNER),
+        "/a/*?launch=*",
+    )
+    page.goto(page.url.split("?")[0] + "/path?" + page.url.split("?")[1])
+    assert "B2B — " in page.inner_text("main")
+    assert serious_violations(page) == []
+
+
+def _jury_session(lti: LtiHarness, chromium: Chromium, placement: dict[str, Any]) -> None:
+    """The jury secretary holds a session in the pages: a composition check that refuses a
+    missing employers' seat, one validation partielle, one absence de validation, the PV."""
+    page = _open(
+        lti,
+        chromium,
+        _resource_launch(lti, placement, "secretaire", "Sam Secrétaire", ADMINISTRATOR),
+        "/a/*/dashboard?launch=*",
+    )
+    page.get_by_role(
+        "link", name="Jury de certification : sessions, décisions et procès-verbaux"
+    ).click()
+    page.wait_for_selector("#nouvelle-titre")
+    assert serious_violations(page) == []
+    page.select_option("#certification", "CRCA")
+    page.fill("#held_on", "2030-06-15")
+    page.get_by_role("button", name="Ouvrir la session").click()
+    page.wait_for_selector("#composition")
+    assert "Apprenant" not in page.inner_text("main")  # real names from the roster
+    page.fill("#member-name", "Claire Salariée")
+    page.select_option("#member-seat", "employees")
+    page.check("#member-president")
+    page.get_by_role("button", name="Inscrire").click()
+    page.wait_for_selector("text=Claire Salariée")
+    for learner in ("Camille Martin", "Lucas Bernard"):
+        page.get_by_label(learner, exact=False).check()
+        page.get_by_role("button", name="Présenter au jury").click()
+        page.wait_for_selector(f"h3:has-text('{learner}')")
+    assert serious_violations(page) == []
+    camille = page.locator("article.candidate", has_text="Camille Martin")
+    camille.get_by_label("Validation partielle par bloc(s)").check()
+    camille.get_by_role("button", name="Enregistrer la décision").click()
+    page.wait_for_selector("text=Validation partielle par bloc(s) : B2B")
+    lucas = page.locator("article.candidate", has_text="Lucas Bernard")
+    lucas.get_by_label("Absence de validation").check()
+    lucas.get_by_role("button", name="Enregistrer la décision").click()
+    page.wait_for_selector(
+        "article.candidate:has-text('Lucas Bernard') [data-outcome='absence_de_validation']"
+    )
+
+    page.check("#confirm")
+    page.get_by_role("button", name="Signer le procès-verbal").click()
+    page.wait_for_selector("#erreurs")
+    assert "Représentant des organisations d'employeurs" in page.inner_text("#erreurs")
+    assert serious_violations(page) == []
+
+    page.locator("summary", has_text="Inscrire un membre").click()
+    page.fill("#member-name", "Marc Employeur")
+    page.select_option("#member-seat", "employers")
+    page.get_by_role("button", name="Inscrire").click()
+    page.wait_for_selector("text=Composition conforme")
+    page.check("#confirm")
+    page.get_by_role("button", name="Signer le procès-verbal").click()
+    page.wait_for_selector("text=Procès-verbal signé")
+    assert serious_violations(page) == []
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger le procès-verbal signé (PDF)").click()
+    assert download.value.suggested_filename == "pv-jury-CRCA-2030-06-15.pdf"
