@@ -21,6 +21,7 @@ from ltiservice.models import (
     CertificationAward,
     Decision,
     Evaluation,
+    JuryDecision,
     LedgerEntry,
     OutboxMention,
     OutboxMessage,
@@ -60,6 +61,9 @@ def export_person(db: Session, person: Person) -> dict[str, Any]:
     ledger = db.scalars(select(LedgerEntry).where(LedgerEntry.person_id == person.id)).all()
     awards = db.scalars(
         select(CertificationAward).where(CertificationAward.person_id == person.id)
+    ).all()
+    jury = db.scalars(
+        select(JuryDecision).where(JuryDecision.person_id == person.id).order_by(JuryDecision.id)
     ).all()
     return {
         "person": {
@@ -133,8 +137,24 @@ def export_person(db: Session, person: Person) -> dict[str, Any]:
                 "certification": a.certification_code,
                 "version": a.referential_version,
                 "granted_at": _iso(a.granted_at),
+                "by_certification_jury": a.jury_decision_id is not None,
             }
             for a in awards
+        ],
+        "certification_jury_decisions": [
+            {
+                "certification": j.certification_code,
+                "version": j.referential_version,
+                "session_date": j.session.held_on.isoformat(),
+                "session_signed": j.session.status == "signed",
+                "route": j.route,
+                "dossier_reference": j.dossier_reference,
+                "outcome": j.outcome,
+                "blocks": j.blocks,
+                "final_interview_passed": j.final_interview_passed,
+                "reason": j.reason,
+            }
+            for j in jury
         ],
     }
 

@@ -51,6 +51,15 @@ RULE_LABELS = {
     "grade.mapping": "Calcul de la note du carnet de notes",
     "equivalences": "Équivalences avec une version antérieure",
     "certification.registration_end_date": "Date d'échéance de l'enregistrement",
+    "certification.last_delivery_date": "Date de dernière délivrance possible",
+    "certification_jury.acquires_blocks": "Instance qui acquiert les blocs",
+    "certification_jury.outcomes": "Décisions possibles du jury de certification",
+    "certification_jury.routes": "Voies d'accès présentées au jury",
+    "certification_jury.seats": "Composition du jury de certification",
+    "certification_jury.equal_seats": "Parité entre délégations",
+    "certification_jury.president_required": "Président du jury",
+    "certification_jury.substitutes_only_for_absent": "Suppléants",
+    "certification_jury.observers": "Observateurs",
 }
 
 

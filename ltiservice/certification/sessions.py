@@ -33,6 +33,7 @@ from ltiservice.grading.interface import (
     JuryProblem,
     Referential,
 )
+from ltiservice.grading.registration import registration_status
 from ltiservice.models import (
     CertificationAward,
     JuryDecision,
@@ -380,6 +381,12 @@ def decision_problems(
     if choice.outcome not in jury.outcomes:
         allowed = ", ".join(JURY_OUTCOMES[o] for o in jury.outcomes)
         return [f"Choisissez la décision du jury parmi : {allowed}."]
+    registration = registration_status(referential, session.held_on)
+    if not registration.deliverable and choice.outcome != "absence_de_validation":
+        return [
+            f"{registration.message} Le jury ne peut plus valider de bloc ni délivrer cette "
+            "certification à la date de la session."
+        ]
     known = {block.code for block in referential.blocks}
     problems = [
         f"Le bloc « {code} » n'existe pas dans ce référentiel."

@@ -16,10 +16,12 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from werkzeug.wrappers import Response
 
 from ltiservice import db
+from ltiservice.assessments.display import rule_label
 from ltiservice.certification import minutes, sessions
 from ltiservice.errors import AuthorisationError, NotFoundError, ServiceError
 from ltiservice.exports.scope import ExportError, Period
 from ltiservice.grading.interface import JURY_OUTCOMES, JURY_ROUTES, CertificationPlugin
+from ltiservice.grading.registration import registration_status
 from ltiservice.lti.context import LaunchContext, check_csrf, current_launch
 from ltiservice.lti.roles import Role
 from ltiservice.models import JurySession, Organisation, Person
@@ -163,6 +165,13 @@ def _page(
         outcome_text=minutes.outcome_text,
         block_titles={b.code: b.title for b in referential.blocks},
         candidate_proposed=sessions.proposed_blocks,
+        registration=registration_status(referential, session.held_on),
+        conventions=[
+            entry
+            for entry in referential.conventions()
+            if entry.rule.startswith("certification_jury.")
+        ],
+        rule_label=rule_label,
         errors=errors,
     )
     return page, status

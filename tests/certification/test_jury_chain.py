@@ -83,7 +83,10 @@ def _propose(
     for index, role in enumerate(roles):
         evaluator = launch(lti, f"eval-{index}-{block}", block)
         evaluator.page = evaluator.get(url["grade"])
-        signed = evaluator.post(url["sign"], verdict_form(ids, "met", role=role, **overrides))
+        fields = verdict_form(ids, "met", role=role, **overrides) + [
+            ("session_dates", day) for day in ("2024-11-04", "2024-11-18", "2024-12-02")
+        ]  # three observation sessions on different dates (RNCP36140's committee)
+        signed = evaluator.post(url["sign"], fields)
         assert "Évaluation signée" in text_of(signed), errors_of(signed)
     assert evaluator is not None
     evaluator.page = evaluator.get(url["decision"])
