@@ -406,3 +406,52 @@ def test_the_session_page_has_labelled_forms(lti: LtiHarness) -> None:
     for field in tree.xpath("//form//input[not(@type='hidden')]|//form//select|//form//textarea"):
         field_id = field.get("id")
         assert field_id and tree.xpath(f"//label[@for='{field_id}']"), html.tostring(field)[:200]
+
+
+JURY_POSTS = (
+    ("jury.create_session", "/jury/sessions"),
+    ("jury.add_member", "/jury/sessions/{s}/members"),
+    ("jury.remove_member", "/jury/sessions/{s}/members/{m}/remove"),
+    ("jury.present", "/jury/sessions/{s}/candidates"),
+    ("jury.decide", "/jury/sessions/{s}/candidates/{d}"),
+    ("jury.withdraw", "/jury/sessions/{s}/candidates/{d}/withdraw"),
+    ("jury.sign", "/jury/sessions/{s}/sign"),
+    ("jury.accrochage", "/jury/sessions/{s}/accrochage"),
+)
+
+
+def test_every_jury_change_needs_this_launch_s_token(lti: LtiHarness) -> None:
+    """No side effect before authorisation: a post without the launch's CSRF token is a 400
+    and changes nothing (a sign or an export included)."""
+    _propose(lti, "B1", "learner-a")
+    secretary = Secretary(lti)
+    secretary.open()
+    secretary.member("Salariée", "employees", president="on")
+    secretary.member("Employeur", "employers")
+    person = _person_id(lti, "learner-a")
+    secretary.present(person)
+    decision = _jury_decision(lti, person)
+    secretary.decide(decision, "validation_partielle", ["B1"])
+    (member, _) = _rows(lti, JuryMemberRow)
+    ids = {"s": secretary.session_id, "m": member.id, "d": decision}
+    before = [len(_rows(lti, model)) for model in (JurySession, JuryMemberRow, JuryDecision)]
+    form = {
+        "certification": "CRCA", "held_on": "2026-12-11", "name": "Intrus", "seat": "employees",
+        "present": "on", "person": str(person), "route": "evaluation",
+        "outcome": "absence_de_validation", "confirm": "on",
+    }  # fmt: skip
+    for endpoint, path in JURY_POSTS:
+        for token in (None, "forged-token"):
+            fields = {"launch": secretary.visitor.launch, **form}
+            if token:
+                fields["csrf_token"] = token
+            answer = secretary.visitor.browser.post(
+                f"{secretary.visitor.base}{path.format(**ids)}", data=fields
+            )
+            assert answer.status_code == 400, (endpoint, token, answer.status_code)
+    after = [len(_rows(lti, model)) for model in (JurySession, JuryMemberRow, JuryDecision)]
+    assert after == before
+    (session,) = _rows(lti, JurySession)
+    assert session.status == "draft" and _rows(lti, JuryDecision)[0].outcome == (
+        "validation_partielle"
+    )

@@ -146,6 +146,11 @@ PROBES = (
     ),
     # None of the visitors is an LMS administrator (tests/outbox/test_admin_deliveries.py has one).
     Probe("admin.deliveries", "GET", lambda w: "/admin/deliveries", (403,) * 7 + (401, 401)),
+    Probe("jury.index", "GET", lambda w: "/jury/", (403,) * 7 + (401, 401)),
+    Probe("jury.session_page", "GET", lambda w: "/jury/sessions/1", (403,) * 7 + (401, 401)),
+    Probe(
+        "jury.minutes_pdf", "GET", lambda w: "/jury/sessions/1/minutes.pdf", (403,) * 7 + (401, 401)
+    ),
     Probe(
         "assessments.save_draft",
         "POST",
@@ -205,6 +210,20 @@ PROBES = (
         (403, 403, 400, 400, 400, 400, 403, 401, 401),
     ),
     Probe("admin.retry", "POST", lambda w: "/admin/deliveries/retry", (403,) * 7 + (401, 401)),
+    # The certification jury's pages: LMS administrators only (none in this world).
+    *(
+        Probe(endpoint, "POST", lambda w, path=path: path, (403,) * 7 + (401, 401))
+        for endpoint, path in (
+            ("jury.create_session", "/jury/sessions"),
+            ("jury.add_member", "/jury/sessions/1/members"),
+            ("jury.remove_member", "/jury/sessions/1/members/1/remove"),
+            ("jury.present", "/jury/sessions/1/candidates"),
+            ("jury.decide", "/jury/sessions/1/candidates/1"),
+            ("jury.withdraw", "/jury/sessions/1/candidates/1/withdraw"),
+            ("jury.sign", "/jury/sessions/1/sign"),
+            ("jury.accrochage", "/jury/sessions/1/accrochage"),
+        )
+    ),
     Probe(
         "placement.configure",
         "POST",
