@@ -215,7 +215,7 @@ def render_pdf(minutes: Minutes, now: dt.datetime | None = None) -> bytes:
     styles = getSampleStyleSheet()
     body = ParagraphStyle("body", parent=styles["BodyText"], fontSize=9.5, leading=12)
     cell = ParagraphStyle("cell", parent=body, fontSize=8.5, leading=10.5)
-    title = f"Procès-verbal de jury : {minutes.session}"
+    title = f"Procès-verbal du comité d'évaluation : {minutes.session}"
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer,
@@ -230,7 +230,7 @@ def render_pdf(minutes: Minutes, now: dt.datetime | None = None) -> bytes:
         creator="ltiservice",
         lang="fr-FR",
     )
-    story: list[Any] = [Paragraph("Procès-verbal de jury", styles["Title"])]
+    story: list[Any] = [Paragraph("Procès-verbal du comité d'évaluation", styles["Title"])]
     dates = (
         f"du {_french_date(minutes.dates[0])} au {_french_date(minutes.dates[1])}"
         if minutes.dates

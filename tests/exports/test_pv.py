@@ -19,7 +19,7 @@ def test_minutes_list_candidates_decisions_and_jury(export, cohort, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Procès-verbal de 4 candidat(s)" in result.stdout
     reader = PdfReader(str(out))
-    assert reader.metadata.title == "Procès-verbal de jury : Étude de cas bloc 1"
+    assert reader.metadata.title == "Procès-verbal du comité d'évaluation : Étude de cas bloc 1"
     assert reader.metadata.author == "Organisme of-alpha"
     text = pdf_text(out)
     assert "CQP Chargé(e) de relation clientèle assurance (RNCP41351)" in text
