@@ -145,4 +145,4 @@ def test_the_picker_shows_each_product_convention_as_such(lti):
     # A rule a document states is not listed as a convention.
     stated = crca.provenance_of("jury.decisions")
     assert stated is not None and stated.source == "document"
-    assert "Décisions possibles du jury" not in text
+    assert "Décisions possibles du jury —" not in text

@@ -18,7 +18,8 @@ ADMINISTRATOR = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Admin
 
 pytestmark = pytest.mark.peer
 
-COURTAGE_BC1 = {**PLACEMENT, "block": "COURTAGE:BC1", "title": "Courtage BC1"}
+# Courtage evaluates each block by three épreuves: the activity places one of them.
+COURTAGE_BC1 = {**PLACEMENT, "block": "COURTAGE:BC1:OF", "title": "Courtage BC1"}
 
 
 def _configure(lti, sub="trainer-1", *roles: str):

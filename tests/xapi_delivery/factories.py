@@ -241,6 +241,16 @@ def jury_validates(
     )
 
 
+def _while_registered(referential: Any) -> datetime:
+    """Now, or the last day a certification whose registration has ended could be delivered:
+    the jury sat while it still could."""
+    end = referential.certification.registration_end_date
+    now = datetime.now(UTC)
+    if end is None or now.date() <= end:
+        return now
+    return datetime(end.year, end.month, end.day, 12, tzinfo=UTC)
+
+
 def jury_decides(
     session: Session,
     organisation_id: int,
@@ -257,7 +267,7 @@ def jury_decides(
     from ltiservice.certification.standing import standing_of
 
     plugin = _plugin()
-    moment = at or datetime.now(UTC)
+    moment = at or _while_registered(plugin.referential(version))
     jury = sessions.open_session(
         session,
         plugin,

@@ -45,7 +45,11 @@ def _acquire(app: Flask, world: World, block: str, at: datetime) -> None:
         sign(session, submission, other, "other_service", "met")
         decide(session, submission, "met", hierarchy, at=at)
         version = submission.assessment.referential_version
-        jury_validates(session, world, (block,), "validation_partielle", hierarchy, version, at)
+        # RNCP36140's jury sat while the registration ran (no delivery after 26/01/2025).
+        jury_at = None if version == "RNCP36140" else at
+        jury_validates(
+            session, world, (block,), "validation_partielle", hierarchy, version, jury_at
+        )
 
 
 def _failed_then_corrected(app: Flask, world: World, block: str) -> None:
@@ -103,10 +107,10 @@ def test_the_branch_questions_are_single_queries(app: Flask, branch_lrs: RalphLR
         verb=vocab.achieved, activity=vocab.block("CRCA", "B1"), since=since, until=until
     )
     assert {_learner(s) for s in strict} == {current_learner}
-    # The former learner's block stays a block of its own version, found under its own IRI.
-    [old] = branch.query(
-        verb=vocab.achieved, activity=vocab.block("CRCA", "BC01"), since=since, until=until
-    )
+    # The former learner's block stays a block of its own version, found under its own IRI
+    # (achieved when the jury sat, before the registration ended on 26/01/2025).
+    [old] = branch.query(verb=vocab.achieved, activity=vocab.block("CRCA", "BC01"))
+    assert old["timestamp"].startswith("2025-01-26")
     assert _learner(old) == former_learner
     assert old["context"]["extensions"][vocab.extension("referential-version")] == "RNCP36140"
     assert old["context"]["extensions"][vocab.extension("rncp-block-code")] == "RNCP36140BC01"
