@@ -188,7 +188,7 @@ def test_place_submit_grade_decide_and_the_grade_reaches_the_lms(lti, chromium, 
     assert report.dead == 0
     jury_scores = {s["score"]["userId"]: s["score"] for s in lti.peer.scores()[-2:]}
     assert jury_scores["camille"]["comment"].startswith(
-        "Bloc B2B validé par le Jury paritaire national (CPNFPE) (session du 15/06/2030)"
+        "Bloc B2B validé par le Jury paritaire national (CPNFPE) (session du 15/12/2026)"
     )
     assert jury_scores["lucas"]["scoreGiven"] == 0.0
 
@@ -219,7 +219,7 @@ def _jury_session(lti: LtiHarness, chromium: Chromium, placement: dict[str, Any]
     page.wait_for_selector("#nouvelle-titre")
     assert serious_violations(page) == []
     page.select_option("#certification", "CRCA")
-    page.fill("#held_on", "2030-06-15")
+    page.fill("#held_on", "2026-12-15")
     page.get_by_role("button", name="Ouvrir la session").click()
     page.wait_for_selector("#composition")
     assert "Apprenant" not in page.inner_text("main")  # real names from the roster
@@ -261,4 +261,4 @@ def _jury_session(lti: LtiHarness, chromium: Chromium, placement: dict[str, Any]
     assert serious_violations(page) == []
     with page.expect_download() as download:
         page.get_by_role("link", name="Télécharger le procès-verbal signé (PDF)").click()
-    assert download.value.suggested_filename == "pv-jury-CRCA-2030-06-15.pdf"
+    assert download.value.suggested_filename == "pv-jury-CRCA-2026-12-15.pdf"
