@@ -1,4 +1,5 @@
-"""Open Badges 3.0 credentials: one per capitalised block, signed, revocable.
+"""Open Badges 3.0 credentials: one per capitalised block and one per certification the
+certification jury awards, signed, revocable.
 
 When the ledger records a block (``events.decision_signed``), the service issues an
 ``OpenBadgeCredential`` as a JWT-VC (RS256) signed with the tool's current key, through the
@@ -7,6 +8,10 @@ credential's achievement is the block (its version-independent xAPI IRI), aligne
 block's CASE item and carrying the RNCP codes; its subject is the learner's candidature
 (``urn:uuid:<registration>``), never a name or an e-mail. Each credential has a bit in the
 organisation's Bitstring Status List, served signed at ``status_list_url``; revoking sets it.
+
+The certification's credential (``issue_certification_credential``) is issued when the jury's
+signed minutes award it: its achievement is the certification (type ``Certification``),
+aligned to the referential's CASE document, with the RNCP code.
 
 The issuer is the organisation, ``<base_url>/credentials/issuers/<slug>`` (an OB 3.0 Profile);
 its verification keys are the tool's JWKS (``/lti/jwks``), the same key embedded as ``jwk`` in
@@ -28,7 +33,13 @@ from sqlalchemy.orm import Session
 
 from ltiservice.errors import ServiceError
 from ltiservice.grading.case import CASE_PREFIX, case_identifier
-from ltiservice.models import IssuedCredential, LedgerEntry, Organisation, Person
+from ltiservice.models import (
+    CertificationAward,
+    IssuedCredential,
+    LedgerEntry,
+    Organisation,
+    Person,
+)
 from ltiservice.statements import registration, vocabulary
 
 log = logging.getLogger(__name__)
@@ -108,12 +119,58 @@ def _payload(
     return payload
 
 
-def issue_block_credential(db: Session, entry: LedgerEntry) -> IssuedCredential:
-    """Sign and store the credential of a ledger entry (in the caller's transaction)."""
-    organisation = db.get(Organisation, entry.organisation_id)
-    person = db.get(Person, entry.person_id)
-    if organisation is None or person is None:
-        raise LookupError(f"ledger entry {entry.id} has no organisation or person")
+def _certification_payload(
+    award: CertificationAward, organisation: Organisation, person: Person, index: int
+) -> dict[str, Any]:
+    plugin = current_app.extensions["plugins"][award.certification_code]
+    referential = plugin.referential(award.referential_version)
+    cert = referential.certification
+    document = case_identifier(cert.code, referential.version, "document")
+    jury = referential.certification_jury
+    achievement = Achievement(
+        id=vocabulary().certification(cert.code),
+        name=cert.title,
+        description=(
+            f"Certification {cert.title}{f' ({cert.rncp_code})' if cert.rncp_code else ''}, "
+            f"attribuée par le {jury.label}."
+        ),
+        criteria_narrative=(
+            f"Décision du {jury.label} sur les blocs de compétences acquis (référentiel "
+            f"{referential.version})."
+        ),
+        achievement_type="Certification",
+        alignments=[
+            Alignment(
+                target_name=cert.title,
+                target_url=f"{_base_url()}{CASE_PREFIX}/CFDocuments/{document}",
+                target_framework=f"{cert.title} ({referential.version})",
+                target_code=cert.rncp_code or cert.code,
+            )
+        ],
+    )
+    candidature = registration(person.platform.issuer, person.sub, cert.code)
+    credential = OpenBadgeCredential(
+        issuer=Issuer(id=issuer_url(organisation), name=organisation.name, url=_base_url()),
+        recipient_id=f"urn:uuid:{candidature}",
+        achievement=achievement,
+        issuance_date=_aware(award.granted_at),
+        credential_status=[
+            status_list.status_entry(status_list_url(organisation), "revocation", index)
+        ],
+    )
+    payload = credential.to_jwt_payload()
+    if cert.rncp_code:
+        payload["credentialSubject"]["achievement"]["otherIdentifier"] = [
+            {
+                "type": "IdentifierEntry",
+                "identifier": cert.rncp_code,
+                "identifierType": "identifier",
+            }
+        ]
+    return payload
+
+
+def _next_index(db: Session, organisation: Organisation) -> int:
     index = (
         db.scalar(
             select(func.max(IssuedCredential.status_index)).where(
@@ -124,19 +181,48 @@ def issue_block_credential(db: Session, entry: LedgerEntry) -> IssuedCredential:
     ) + 1
     if index >= status_list.DEFAULT_SIZE_BITS:
         raise ValueError(f"the status list of {organisation.slug} is full")
-    payload = _payload(entry, organisation, person, index)
+    return index
+
+
+def _store(
+    db: Session, organisation: Organisation, person: Person, payload: dict[str, Any], **row: Any
+) -> IssuedCredential:
     token = OB3Signer(_private_pem(), "RS256").sign_payload(payload)
     issued = IssuedCredential(
         organisation_id=organisation.id,
         person_id=person.id,
-        ledger_entry_id=entry.id,
         credential_id=str(payload["jti"]),
-        status_index=index,
         token=token,
+        **row,
     )
     db.add(issued)
     db.flush()
     return issued
+
+
+def issue_block_credential(db: Session, entry: LedgerEntry) -> IssuedCredential:
+    """Sign and store the credential of a ledger entry (in the caller's transaction)."""
+    organisation = db.get(Organisation, entry.organisation_id)
+    person = db.get(Person, entry.person_id)
+    if organisation is None or person is None:
+        raise LookupError(f"ledger entry {entry.id} has no organisation or person")
+    index = _next_index(db, organisation)
+    payload = _payload(entry, organisation, person, index)
+    return _store(db, organisation, person, payload, ledger_entry_id=entry.id, status_index=index)
+
+
+def issue_certification_credential(db: Session, award: CertificationAward) -> IssuedCredential:
+    """Sign and store the credential of the certification jury's award (caller's transaction).
+    An award the service granted alone, before the jury (no ``jury_decision_id``), gets none."""
+    if award.jury_decision_id is None:
+        raise ValueError(f"award {award.id} was not granted by a certification jury")
+    organisation = db.get(Organisation, award.organisation_id)
+    person = db.get(Person, award.person_id)
+    if organisation is None or person is None:
+        raise LookupError(f"award {award.id} has no organisation or person")
+    index = _next_index(db, organisation)
+    payload = _certification_payload(award, organisation, person, index)
+    return _store(db, organisation, person, payload, award_id=award.id, status_index=index)
 
 
 def credential_issued(db: Session, entry: LedgerEntry) -> None:
@@ -149,8 +235,18 @@ def credential_issued(db: Session, entry: LedgerEntry) -> None:
         log.error("credential of ledger entry %s not issued: %s", entry.id, type(exc).__name__)
 
 
+def certification_credential_issued(db: Session, award: CertificationAward) -> None:
+    """Issue the certification's credential; a failure is logged and never undoes the jury's
+    decision (``ltiservice credentials issue-missing`` issues it later)."""
+    try:
+        with db.begin_nested():
+            issue_certification_credential(db, award)
+    except (ValueError, LookupError, OSError) as exc:
+        log.error("credential of award %s not issued: %s", award.id, type(exc).__name__)
+
+
 def issue_missing(db: Session) -> int:
-    """Issue the credentials of ledger entries that have none; the number issued."""
+    """Issue the credentials of ledger entries and jury awards that have none; the number."""
     missing = db.scalars(
         select(LedgerEntry)
         .outerjoin(IssuedCredential, IssuedCredential.ledger_entry_id == LedgerEntry.id)
@@ -159,7 +255,15 @@ def issue_missing(db: Session) -> int:
     ).all()
     for entry in missing:
         issue_block_credential(db, entry)
-    return len(missing)
+    awards = db.scalars(
+        select(CertificationAward)
+        .outerjoin(IssuedCredential, IssuedCredential.award_id == CertificationAward.id)
+        .where(IssuedCredential.id.is_(None), CertificationAward.jury_decision_id.is_not(None))
+        .order_by(CertificationAward.id)
+    ).all()
+    for award in awards:
+        issue_certification_credential(db, award)
+    return len(missing) + len(awards)
 
 
 def revoke(
@@ -199,8 +303,22 @@ def status_list_token(db: Session, organisation: Organisation, now: datetime | N
     return status_list.sign_status_list_credential(document, _private_pem(), "RS256")
 
 
+def certification_credential_of(
+    db: Session, person_id: int, certification_code: str
+) -> IssuedCredential | None:
+    """The person's credential of the certification itself, if the jury awarded it."""
+    return db.scalar(
+        select(IssuedCredential)
+        .join(CertificationAward, IssuedCredential.award_id == CertificationAward.id)
+        .where(
+            IssuedCredential.person_id == person_id,
+            CertificationAward.certification_code == certification_code,
+        )
+    )
+
+
 def credentials_of(db: Session, person_id: int, certification_code: str) -> list[IssuedCredential]:
-    """A person's credentials in one certification, oldest first."""
+    """A person's block credentials in one certification, oldest first."""
     return list(
         db.scalars(
             select(IssuedCredential)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ltiservice import credentials, db
 from ltiservice.errors import ServiceError
-from ltiservice.models import IssuedCredential, LedgerEntry, Organisation
+from ltiservice.models import IssuedCredential, Organisation
 
 credentials_cli = click.Group("credentials", help="Attestations Open Badges 3.0 délivrées.")
 
@@ -22,17 +22,25 @@ def list_command(organisation: str) -> None:
     org = session.scalar(select(Organisation).where(Organisation.slug == organisation))
     if org is None:
         raise click.ClickException(f"organisme inconnu : {organisation}")
-    rows = session.execute(
-        select(IssuedCredential, LedgerEntry)
-        .join(LedgerEntry, IssuedCredential.ledger_entry_id == LedgerEntry.id)
+    rows = session.scalars(
+        select(IssuedCredential)
         .where(IssuedCredential.organisation_id == org.id)
         .order_by(IssuedCredential.id)
-    )
-    for issued, entry in rows:
+    ).all()
+    if not rows:
+        click.echo("Aucune attestation délivrée par cet organisme.")
+    for issued in rows:
         state = f"révoquée le {issued.revoked_at:%Y-%m-%d}" if issued.revoked_at else "valide"
+        source = issued.ledger_entry or issued.award
+        assert source is not None  # one of the two is always set
+        what = (
+            f"{issued.ledger_entry.block_code}"
+            if issued.ledger_entry is not None
+            else "certification"
+        )
         click.echo(
-            f"{issued.id}  {entry.certification_code} {entry.referential_version} "
-            f"{entry.block_code}  personne {issued.person_id}  {issued.issued_at:%Y-%m-%d}  {state}"
+            f"{issued.id}  {source.certification_code} {source.referential_version} "
+            f"{what}  personne {issued.person_id}  {issued.issued_at:%Y-%m-%d}  {state}"
         )
 
 

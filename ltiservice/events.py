@@ -13,7 +13,7 @@ from collections.abc import Callable
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from ltiservice.credentials import credential_issued
+from ltiservice.credentials import certification_credential_issued, credential_issued
 from ltiservice.evaluations.ledger import held_entry
 from ltiservice.grades import (
     DEFAULT_GRADE_MAPPING,
@@ -169,6 +169,8 @@ def jury_decision_signed(
     )
     for entry in ledger_entries:
         credential_issued(db, entry)
+    if award is not None:
+        certification_credential_issued(db, award)
 
 
 def _gradebook_after_jury(db: Session, decision: JuryDecision) -> None:

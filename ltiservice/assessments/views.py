@@ -401,6 +401,9 @@ def path_page(assessment_id: int) -> str:
             (issued, issued.ledger_entry)
             for issued in credentials.credentials_of(req.db, req.context.person_id, req.plugin.code)
         ],
+        certification_badge=credentials.certification_credential_of(
+            req.db, req.context.person_id, req.plugin.code
+        ),
     )
 
 
@@ -412,11 +415,14 @@ def credential_download(assessment_id: int, credential_id: int) -> ResponseRetur
         issued.id: issued
         for issued in credentials.credentials_of(req.db, req.context.person_id, req.plugin.code)
     }
+    whole = credentials.certification_credential_of(req.db, req.context.person_id, req.plugin.code)
+    if whole is not None:
+        mine[whole.id] = whole
     issued = mine.get(credential_id)
     if issued is None:
         raise NotFoundError("Cette attestation n'existe pas dans votre parcours.")
-    entry = issued.ledger_entry
     response = current_app.response_class(issued.token, mimetype="application/vc+jwt")
-    filename = f"{entry.certification_code}-{entry.block_code}.jwt"
+    what = issued.ledger_entry.block_code if issued.ledger_entry else "certification"
+    filename = f"{req.plugin.code}-{what}.jwt"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -1,4 +1,5 @@
-"""Open Badges 3.0 credentials issued for capitalised blocks, and their revocation status."""
+"""Open Badges 3.0 credentials issued for capitalised blocks and awarded certifications, and
+their revocation status."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ltiservice.db import Base
-from ltiservice.models.evaluation import LedgerEntry
+from ltiservice.models.evaluation import CertificationAward, LedgerEntry
 from ltiservice.models.tenancy import utcnow
 
 
 class IssuedCredential(Base):
-    """One signed OpenBadgeCredential (JWT-VC) per ledger entry.
+    """One signed OpenBadgeCredential (JWT-VC) per ledger entry (a block) or per award of the
+    certification jury (the certification): exactly one of the two is set.
 
     ``status_index`` is its bit in the organisation's Bitstring Status List; ``revoked_at``
     set means the bit is set (revoked). The token is kept as signed: it is what the learner
@@ -26,8 +28,11 @@ class IssuedCredential(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
-    ledger_entry_id: Mapped[int] = mapped_column(
-        ForeignKey("ledger_entry.id", ondelete="CASCADE"), unique=True
+    ledger_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ledger_entry.id", ondelete="CASCADE"), unique=True, default=None
+    )
+    award_id: Mapped[int | None] = mapped_column(
+        ForeignKey("certification_award.id", ondelete="CASCADE"), unique=True, default=None
     )
     credential_id: Mapped[str] = mapped_column(String(64), unique=True)  # urn:uuid:…
     status_index: Mapped[int] = mapped_column(Integer)
@@ -36,4 +41,5 @@ class IssuedCredential(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     revocation_reason: Mapped[str | None] = mapped_column(Text, default=None)
 
-    ledger_entry: Mapped[LedgerEntry] = relationship()
+    ledger_entry: Mapped[LedgerEntry | None] = relationship()
+    award: Mapped[CertificationAward | None] = relationship()

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from ltiservice import db
 from ltiservice.credentials_cli import credentials_cli
-from ltiservice.models import IssuedCredential, LedgerEntry, Person
+from ltiservice.models import CertificationAward, IssuedCredential, LedgerEntry, Person
 from ltiservice.statements import registration
 from tests.conftest import LiveApp
 from tests.evaluations.support import (
@@ -216,3 +216,48 @@ def test_the_learner_downloads_it_from_mon_parcours(lti: LtiHarness) -> None:
     other = learner(lti, f"{sub}-voisin", "B2B")
     credential_path = links[0].split("?")[0]
     assert other.get(credential_path).status_code == 404
+
+
+def test_the_jury_s_award_gets_a_certification_credential(live_app: LiveApp) -> None:
+    """The certification's own credential comes from the certification jury's award only."""
+    app, url = live_app.app, live_app.url
+    world = make_world(app)
+    _acquire(app, world, "B1")  # validation partielle: no certification credential
+    with app.app_context():
+        assert (
+            db.session()
+            .scalars(select(IssuedCredential).where(IssuedCredential.award_id.is_not(None)))
+            .all()
+            == []
+        )
+    _acquire(app, world, "B2B")  # B1 held + B2B: validation totale, the award
+    with app.app_context():
+        (issued,) = (
+            db.session()
+            .scalars(select(IssuedCredential).where(IssuedCredential.award_id.is_not(None)))
+            .all()
+        )
+        award = db.session().get(CertificationAward, issued.award_id)
+        assert award is not None and award.jury_decision_id is not None
+        credential_id, token = issued.id, issued.token
+
+    credential = _verifier(url, token).verify(
+        token, check_status=True, verify_status_list=True, download=_fetch
+    )
+    vocab = Vocabulary(app.config["SETTINGS"].xapi_base)
+    assert credential.achievement.id == vocab.certification("CRCA")
+    assert credential.achievement.achievement_type == "Certification"
+    assert "Jury paritaire national (CPNFPE)" in credential.achievement.description
+    candidature = registration(world.issuer, world.learner_sub, "CRCA")
+    assert credential.recipient_id == f"urn:uuid:{candidature}"
+    (alignment,) = credential.achievement.alignments
+    assert alignment.target_code == "RNCP41351"
+    assert requests.get(alignment.target_url, timeout=10).json()["title"]
+    listed = _cli(app, "list", world.slug)
+    assert f"{credential_id}  CRCA RNCP41351 certification" in listed.output
+
+    assert _cli(app, "revoke", str(credential_id), "--reason", "Fraude").exit_code == 0
+    with pytest.raises(OB3VerificationError, match="revocation"):
+        _verifier(url, token).verify(
+            token, check_status=True, verify_status_list=True, download=_fetch
+        )
