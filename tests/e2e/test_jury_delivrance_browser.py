@@ -66,6 +66,7 @@ def test_the_jury_de_delivrance_records_the_interview_and_delivers(
     page.get_by_role("button", name="Inscrire").click()
     page.wait_for_selector("text=Composition conforme")
     assert serious_violations(page) == []
+    _reflows(page)
 
     page.get_by_label("Apprenant learner-m", exact=False).check()
     page.get_by_role("button", name="Présenter au jury").click()
@@ -90,6 +91,7 @@ def test_the_jury_de_delivrance_records_the_interview_and_delivers(
     page.wait_for_selector("text=Procès-verbal signé")
     assert "1 certification(s) attribuée(s)" in page.inner_text("main")
     assert serious_violations(page) == []
+    _reflows(page)
 
     with lti.live.app.app_context():
         session = db.session().scalars(select(JurySession)).one()
@@ -97,3 +99,17 @@ def test_the_jury_de_delivrance_records_the_interview_and_delivers(
         assert award.jury_decision_id == session.decisions[0].id
         assert session.decisions[0].final_interview_passed is True
         assert len(db.session().scalars(select(LedgerEntry)).all()) == 4
+
+
+def _reflows(page: object) -> None:
+    """WCAG 1.4.10: no horizontal scrolling in a 688 px LMS frame nor at 320 px."""
+    for width in (688, 320):
+        page.set_viewport_size({"width": width, "height": 900})  # type: ignore[attr-defined]
+        scroll = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+        wide = page.evaluate(  # type: ignore[attr-defined]
+            "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right"
+            " > document.documentElement.clientWidth).map(e => e.tagName + '#' + e.id + '.' +"
+            " e.className).slice(0, 5)"
+        )
+        assert scroll <= width, (width, scroll, wide)
+    page.set_viewport_size({"width": 1000, "height": 900})  # type: ignore[attr-defined]
