@@ -71,6 +71,36 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _credential_payload(
+    achievement: Achievement,
+    organisation: Organisation,
+    person: Person,
+    certification_code: str,
+    issued_at: datetime,
+    index: int,
+    codes: list[str],
+) -> dict[str, Any]:
+    """The OpenBadgeCredential payload: the organisation issues ``achievement`` to the
+    person's candidature, with its revocation bit and the RNCP codes."""
+    candidature = registration(person.platform.issuer, person.sub, certification_code)
+    credential = OpenBadgeCredential(
+        issuer=Issuer(id=issuer_url(organisation), name=organisation.name, url=_base_url()),
+        recipient_id=f"urn:uuid:{candidature}",
+        achievement=achievement,
+        issuance_date=_aware(issued_at),
+        credential_status=[
+            status_list.status_entry(status_list_url(organisation), "revocation", index)
+        ],
+    )
+    payload = credential.to_jwt_payload()
+    if codes:
+        payload["credentialSubject"]["achievement"]["otherIdentifier"] = [
+            {"type": "IdentifierEntry", "identifier": code, "identifierType": "identifier"}
+            for code in codes
+        ]
+    return payload
+
+
 def _payload(
     entry: LedgerEntry, organisation: Organisation, person: Person, index: int
 ) -> dict[str, Any]:
@@ -99,24 +129,10 @@ def _payload(
             )
         ],
     )
-    candidature = registration(person.platform.issuer, person.sub, cert.code)
-    credential = OpenBadgeCredential(
-        issuer=Issuer(id=issuer_url(organisation), name=organisation.name, url=_base_url()),
-        recipient_id=f"urn:uuid:{candidature}",
-        achievement=achievement,
-        issuance_date=_aware(entry.acquired_at),
-        credential_status=[
-            status_list.status_entry(status_list_url(organisation), "revocation", index)
-        ],
-    )
-    payload = credential.to_jwt_payload()
     codes = [code for code in (cert.rncp_code, block.rncp_block_code) if code]
-    if codes:
-        payload["credentialSubject"]["achievement"]["otherIdentifier"] = [
-            {"type": "IdentifierEntry", "identifier": code, "identifierType": "identifier"}
-            for code in codes
-        ]
-    return payload
+    return _credential_payload(
+        achievement, organisation, person, cert.code, entry.acquired_at, index, codes
+    )
 
 
 def _certification_payload(
@@ -148,26 +164,10 @@ def _certification_payload(
             )
         ],
     )
-    candidature = registration(person.platform.issuer, person.sub, cert.code)
-    credential = OpenBadgeCredential(
-        issuer=Issuer(id=issuer_url(organisation), name=organisation.name, url=_base_url()),
-        recipient_id=f"urn:uuid:{candidature}",
-        achievement=achievement,
-        issuance_date=_aware(award.granted_at),
-        credential_status=[
-            status_list.status_entry(status_list_url(organisation), "revocation", index)
-        ],
+    codes = [cert.rncp_code] if cert.rncp_code else []
+    return _credential_payload(
+        achievement, organisation, person, cert.code, award.granted_at, index, codes
     )
-    payload = credential.to_jwt_payload()
-    if cert.rncp_code:
-        payload["credentialSubject"]["achievement"]["otherIdentifier"] = [
-            {
-                "type": "IdentifierEntry",
-                "identifier": cert.rncp_code,
-                "identifierType": "identifier",
-            }
-        ]
-    return payload
 
 
 def _next_index(db: Session, organisation: Organisation) -> int:

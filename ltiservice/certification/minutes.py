@@ -9,18 +9,17 @@ minutes: it is never rebuilt.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from ltiservice.exports.pdf import GRID, french_date, page_footer
 from ltiservice.exports.scope import PARIS
 from ltiservice.grading.interface import JURY_OUTCOMES, CertificationPlugin, JuryProblem
 from ltiservice.models import JuryDecision, JuryMemberRow, JurySession, Organisation
@@ -34,10 +33,6 @@ class MinutesContext:
     plugin: CertificationPlugin
     problems: tuple[JuryProblem, ...]
     signer: str
-
-
-def _french_date(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
 
 
 def member_label(member: JuryMemberRow, session: JurySession) -> str:
@@ -91,7 +86,7 @@ def render_minutes(session: JurySession, context: MinutesContext) -> bytes:
     body = ParagraphStyle("body", parent=styles["BodyText"], fontSize=9.5, leading=12)
     cell = ParagraphStyle("cell", parent=body, fontSize=8.5, leading=10.5)
     buffer = io.BytesIO()
-    title = f"Procès-verbal du {jury.label} du {_french_date(session.held_on)}"
+    title = f"Procès-verbal du {jury.label} du {french_date(session.held_on)}"
     document = SimpleDocTemplate(
         buffer,
         pagesize=A4,
@@ -115,7 +110,7 @@ def render_minutes(session: JurySession, context: MinutesContext) -> bytes:
             f"{cert.title} ({cert.rncp_code or cert.code}, référentiel {cert.version})",
         ),
         ("Jury", jury.label),
-        ("Date de la session", _french_date(session.held_on)),
+        ("Date de la session", french_date(session.held_on)),
         ("Lieu", session.place or "non renseigné"),
         ("Signé par", f"{context.signer}, le {signed:%d/%m/%Y à %H:%M}" if signed else "—"),
     ):
@@ -143,17 +138,8 @@ def render_minutes(session: JurySession, context: MinutesContext) -> bytes:
             body,
         ),
     ]
-    document.build(story, onFirstPage=_footer, onLaterPages=_footer)
+    document.build(story, onFirstPage=page_footer, onLaterPages=page_footer)
     return buffer.getvalue()
-
-
-_GRID = TableStyle(
-    [
-        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e6e6")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]
-)
 
 
 def _members_table(
@@ -167,7 +153,7 @@ def _members_table(
         )
         values = (member.name, seat, member_label(member, session), "")
         rows.append([Paragraph(escape(v), style) for v in values])
-    table = Table(rows, colWidths=[45 * mm, 60 * mm, 40 * mm, 33 * mm], repeatRows=1, style=_GRID)
+    table = Table(rows, colWidths=[45 * mm, 60 * mm, 40 * mm, 33 * mm], repeatRows=1, style=GRID)
     table.setStyle(TableStyle([("BOTTOMPADDING", (0, 1), (-1, -1), 12)]))
     return table
 
@@ -186,14 +172,7 @@ def _decisions_table(session: JurySession, titles: dict[str, str], style: Paragr
         )
         rows.append([Paragraph(escape(v), style) for v in values])
     widths = [34 * mm, 18 * mm, 38 * mm, 52 * mm, 36 * mm]
-    return Table(rows, colWidths=widths, repeatRows=1, style=_GRID)
-
-
-def _footer(canvas: Any, document: Any) -> None:
-    canvas.saveState()
-    canvas.setFont("Helvetica", 8)
-    canvas.drawRightString(A4[0] - 16 * mm, 10 * mm, f"Page {document.page}")
-    canvas.restoreState()
+    return Table(rows, colWidths=widths, repeatRows=1, style=GRID)
 
 
 __all__ = ["MinutesContext", "member_label", "outcome_text", "proposals_text", "render_minutes"]

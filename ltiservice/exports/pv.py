@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
@@ -24,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from ltiservice.exports.identities import person_key
+from ltiservice.exports.pdf import GRID, french_date, page_footer
 from ltiservice.exports.scope import PARIS, ExportError, paris_day
 from ltiservice.grading.interface import CertificationPlugin, Referential
 from ltiservice.models import (
@@ -205,10 +205,6 @@ def _block_label(referential: Referential | None, assessment: Assessment) -> str
 # -- rendering ---------------------------------------------------------------------------------
 
 
-def _french_date(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
 def render_pdf(minutes: Minutes, now: dt.datetime | None = None) -> bytes:
     """The minutes as an A4 PDF (pure: no database)."""
     now = (now or dt.datetime.now(PARIS)).astimezone(PARIS)
@@ -232,7 +228,7 @@ def render_pdf(minutes: Minutes, now: dt.datetime | None = None) -> bytes:
     )
     story: list[Any] = [Paragraph("Procès-verbal du comité d'évaluation", styles["Title"])]
     dates = (
-        f"du {_french_date(minutes.dates[0])} au {_french_date(minutes.dates[1])}"
+        f"du {french_date(minutes.dates[0])} au {french_date(minutes.dates[1])}"
         if minutes.dates
         else "non renseignées"
     )
@@ -261,17 +257,8 @@ def render_pdf(minutes: Minutes, now: dt.datetime | None = None) -> bytes:
             ]
         )
     )
-    document.build(story, onFirstPage=_footer, onLaterPages=_footer)
+    document.build(story, onFirstPage=page_footer, onLaterPages=page_footer)
     return buffer.getvalue()
-
-
-_GRID = TableStyle(
-    [
-        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e6e6")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]
-)
 
 
 def _decisions_table(minutes: Minutes, style: ParagraphStyle) -> Table:
@@ -286,12 +273,12 @@ def _decisions_table(minutes: Minutes, style: ParagraphStyle) -> Table:
             str(c.attempt),
             decision,
             c.competencies,
-            _french_date(c.decided_on),
+            french_date(c.decided_on),
             c.evaluators,
         ]
         rows.append([Paragraph(escape(v), style) for v in values])
     widths = [40 * mm, 11 * mm, 24 * mm, 22 * mm, 20 * mm, 61 * mm]
-    return Table(rows, colWidths=widths, repeatRows=1, style=_GRID)
+    return Table(rows, colWidths=widths, repeatRows=1, style=GRID)
 
 
 def _members_table(minutes: Minutes, style: ParagraphStyle) -> Table:
@@ -300,13 +287,6 @@ def _members_table(minutes: Minutes, style: ParagraphStyle) -> Table:
         [Paragraph(escape(m.label), style), Paragraph(escape(m.role), style), ""]
         for m in minutes.members
     ]
-    table = Table(rows, colWidths=[50 * mm, 78 * mm, 50 * mm], repeatRows=1, style=_GRID)
+    table = Table(rows, colWidths=[50 * mm, 78 * mm, 50 * mm], repeatRows=1, style=GRID)
     table.setStyle(TableStyle([("BOTTOMPADDING", (0, 1), (-1, -1), 14)]))
     return table
-
-
-def _footer(canvas: Any, document: Any) -> None:
-    canvas.saveState()
-    canvas.setFont("Helvetica", 8)
-    canvas.drawRightString(A4[0] - 16 * mm, 10 * mm, f"Page {document.page}")
-    canvas.restoreState()
