@@ -99,11 +99,15 @@ def _path_page(lti: LtiHarness, sub: str) -> str:
     """The learner's « mon parcours », reached from the first assessment they handed in to."""
     with lti.live.app.app_context():
         decision = db.session().scalar(
-            select(Decision).join(Person, Decision.person_id == Person.id).where(Person.sub == sub)
+            select(Decision)
+            .join(Person, Decision.person_id == Person.id)
+            .where(Person.sub == sub)
+            .order_by(Decision.id)
+            .limit(1)
         )
         assert decision is not None
-        assessment_id = decision.submission.assessment_id
-    return text_of(learner(lti, sub, "B1").get(f"/a/{assessment_id}/path"))
+        assessment_id, block = decision.submission.assessment_id, decision.block_code
+    return text_of(learner(lti, sub, block).get(f"/a/{assessment_id}/path"))
 
 
 def _person_id(lti: LtiHarness, sub: str) -> int:
