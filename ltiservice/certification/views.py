@@ -24,7 +24,7 @@ from ltiservice.grading.interface import JURY_OUTCOMES, JURY_ROUTES, Certificati
 from ltiservice.grading.registration import registration_status
 from ltiservice.lti.context import LaunchContext, check_csrf, current_launch
 from ltiservice.lti.roles import Role
-from ltiservice.models import JurySession, Organisation, Person
+from ltiservice.models import Assessment, JurySession, Organisation, Person
 
 bp = Blueprint("jury", __name__, url_prefix="/jury")
 
@@ -79,9 +79,20 @@ def index() -> str:
         context=context,
         sessions=sessions.sessions_of(db.session(), context.organisation_id),
         plugins=_plugins(),
+        chosen=_launched_certification(context),
         today=dt.date.today().isoformat(),
         errors=[],
     )
+
+
+def _launched_certification(context: LaunchContext) -> str:
+    """The certification of the activity the secretary launched from, offered first."""
+    assessment = (
+        db.session().get(Assessment, context.assessment_id) if context.assessment_id else None
+    )
+    if assessment is None or assessment.organisation_id != context.organisation_id:
+        return ""
+    return assessment.certification_code
 
 
 @bp.post("/sessions")
@@ -108,6 +119,7 @@ def create_session() -> Any:
             context=context,
             sessions=sessions.sessions_of(db.session(), context.organisation_id),
             plugins=_plugins(),
+            chosen=form.get("certification", ""),
             today=form.get("held_on", ""),
             errors=[error.message],
         )
