@@ -243,3 +243,29 @@ def pv(organisation: str, assessment_id: int, out: Path) -> None:
         minutes = gather_minutes(session, found, assessment, current_app.extensions["plugins"])
         write_bytes(out, render_pdf(minutes))
     click.echo(f"Procès-verbal de {len(minutes.candidates)} candidat(s) écrit dans {out}.")
+
+
+@export_cli.command("pv-jury")
+@click.option("--organisation", required=True, help="Slug de l'organisme de formation.")
+@click.option("--session", "session_id", required=True, type=int, help="Id de la session de jury.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Fichier PDF.")
+def pv_jury(organisation: str, session_id: int, out: Path) -> None:
+    """Write the signed minutes of a certification jury session, as stored at signature."""
+    from ltiservice.certification.sessions import session_for
+    from ltiservice.exports.output import write_bytes
+    from ltiservice.exports.scope import ExportError
+
+    with french_errors():
+        check_writable(out)
+        session = db.session()
+        found = find_organisation(session, organisation)
+        jury = session_for(session, found.id, session_id)
+        if jury.minutes_pdf is None:
+            raise ExportError(
+                f"La session {session_id} n'est pas signée : son procès-verbal n'existe pas encore."
+            )
+        write_bytes(out, jury.minutes_pdf)
+    click.echo(
+        f"Procès-verbal signé de la session du {jury.held_on:%d/%m/%Y} écrit dans {out} "
+        f"(SHA-256 {jury.minutes_sha256})."
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from ltiservice.models import CertificationAward
+from ltiservice.models import CertificationAward, JurySession
 from tests.certification.test_jury_chain import (
     Secretary,
     _jury_decision,
@@ -118,3 +118,25 @@ def test_the_jury_s_conventions_are_shown_as_such(lti: LtiHarness) -> None:
     text = text_of(page)
     assert "Règles de ce jury à confirmer par le certificateur" in text
     assert "Composition du jury de certification — Convention du produit" in text
+
+
+def test_the_cli_writes_the_signed_minutes_or_says_why_not(lti: LtiHarness, tmp_path) -> None:
+    from ltiservice.exports.cli import export_cli
+
+    runner = lti.live.app.test_cli_runner()
+    secretary = Secretary(lti)
+    secretary.open()
+    out = tmp_path / "pv.pdf"
+    args = ["pv-jury", "--organisation", "of-test", "--session", str(secretary.session_id)]
+    draft = runner.invoke(export_cli, [*args, "--out", str(out)])
+    assert draft.exit_code == 1 and "n'est pas signée" in draft.output
+    assert not out.exists()
+    other = runner.invoke(export_cli, [*args[:-1], "999999", "--out", str(out)])
+    assert other.exit_code == 1 and "n'existe pas dans votre organisme" in other.output
+
+    signed, _, _ = _signed_crca_session(lti)
+    args[-1] = str(signed.session_id)
+    written = runner.invoke(export_cli, [*args, "--out", str(out)])
+    assert written.exit_code == 0, written.output
+    (session,) = [s for s in _rows(lti, JurySession) if s.id == signed.session_id]
+    assert out.read_bytes() == session.minutes_pdf
