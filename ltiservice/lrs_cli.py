@@ -10,7 +10,6 @@ from typing import TypeVar
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from ltiservice import db
 from ltiservice.errors import ServiceError
@@ -18,11 +17,13 @@ from ltiservice.lrs import (
     KINDS,
     DestinationSpec,
     add_destination,
+    destinations_of,
     find_destination,
     probe,
     remove_destination,
+    set_active,
 )
-from ltiservice.models import LrsDestination, Organisation
+from ltiservice.models import Organisation
 from ltiservice.statements import history, statements_for
 from ltiservice.xapi_delivery import queue_statements
 
@@ -90,21 +91,32 @@ def add(
 @lrs_cli.command("list")
 def list_destinations() -> None:
     """Destinations per organisation (never the password)."""
-    rows = db.session().execute(
-        select(LrsDestination, Organisation.slug)
-        .join(Organisation, LrsDestination.organisation_id == Organisation.id)
-        .order_by(Organisation.slug, LrsDestination.id)
-    )
-    found = False
-    for destination, slug in rows:
-        found = True
-        state = "active" if destination.active else "inactive"
+    rows = destinations_of(db.session())
+    for destination in rows:
+        slug = db.session().get(Organisation, destination.organisation_id)
+        state = "active" if destination.active else "en pause"
         click.echo(
-            f"#{destination.id}\t{slug}\t{destination.name}\t{destination.kind}\t"
-            f"{destination.endpoint}\t{destination.username}\t{state}"
+            f"#{destination.id}\t{slug.slug if slug else '?'}\t{destination.name}\t"
+            f"{destination.kind}\t{destination.endpoint}\t{destination.username}\t{state}"
         )
-    if not found:
+    if not rows:
         click.echo("Aucune destination LRS.")
+
+
+@lrs_cli.command("pause")
+@click.argument("destination_id", type=int)
+def pause(destination_id: int) -> None:
+    """Mettre une destination en pause : elle ne reçoit plus de nouvelles déclarations."""
+    _run(lambda session: set_active(session, find_destination(session, destination_id), False))
+    click.echo(f"Destination #{destination_id} en pause.")
+
+
+@lrs_cli.command("resume")
+@click.argument("destination_id", type=int)
+def resume(destination_id: int) -> None:
+    """Reprendre les envois vers une destination mise en pause."""
+    _run(lambda session: set_active(session, find_destination(session, destination_id), True))
+    click.echo(f"Destination #{destination_id} de nouveau active.")
 
 
 @lrs_cli.command("remove")

@@ -10,14 +10,16 @@ from sqlalchemy import select
 
 from ltiservice import db
 from ltiservice.errors import ServiceError
-from ltiservice.models import Organisation, Platform
+from ltiservice.models import Organisation
 from ltiservice.platforms import (
     PlatformSpec,
     add_deployment,
     add_platform,
+    approve_platform,
     find_platform,
     get_or_create_organisation,
     load_specs,
+    platforms_of,
     remove_platform,
 )
 
@@ -96,7 +98,7 @@ def add_deployment_cmd(platform_id: str, deployment_id: str) -> None:
 @platforms_cli.command("list")
 def list_platforms() -> None:
     """One line per platform."""
-    rows = db.session().scalars(select(Platform).order_by(Platform.id)).all()
+    rows = platforms_of(db.session())
     if not rows:
         click.echo("Aucune plateforme enregistrée.")
     for p in rows:
@@ -138,12 +140,10 @@ def approve(platform_id: str) -> None:
 
     def action(session):  # type: ignore[no-untyped-def]
         platform = find_platform(session, platform_id)
-        was = platform.status
-        platform.status = "active"
-        return platform.name, was
+        return platform.name, approve_platform(session, platform)
 
-    name, was = _run(action)
-    if was == "active":
+    name, was_pending = _run(action)
+    if not was_pending:
         click.echo(f"La plateforme {platform_id} ({name}) était déjà active.")
     else:
         click.echo(f"Plateforme {platform_id} ({name}) validée : ses lancements sont acceptés.")

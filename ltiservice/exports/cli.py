@@ -74,22 +74,15 @@ def build_scope(
     return records.Scope(found.id, found.slug, plugin, period, **flags)
 
 
-def _tabular(
-    kind: str,
-    count: Callable[..., int],
-    rows: Callable[..., Iterator[dict[str, Any]]],
-    columns: Callable[[records.Scope], tuple[str, ...]],
-    scope: records.Scope,
-    fmt: str,
-    out: Path,
-) -> int:
+def _tabular(kind: str, scope: records.Scope, fmt: str, out: Path) -> int:
     session = db.session()
-    total = count(session, scope)
+    table = records.TABLES[kind]
+    total = table.count(session, scope)
     with (
         atomic_output(out) as handle,
-        click.progressbar(length=total, label=f"Export {kind}", file=sys.stderr) as bar,
+        click.progressbar(length=total, label=f"Export {table.label}", file=sys.stderr) as bar,
     ):
-        for _ in WRITERS[fmt](handle, columns(scope), rows(session, scope)):
+        for _ in WRITERS[fmt](handle, table.columns(scope), table.rows(session, scope)):
             bar.update(1)
     return total
 
@@ -139,15 +132,7 @@ def decisions(
             with_names=with_names,
             all_versions=all_versions,
         )
-        total = _tabular(
-            "décisions",
-            records.count_decisions,
-            records.decision_records,
-            records.decision_columns,
-            scope,
-            fmt,
-            out,
-        )
+        total = _tabular("decisions", scope, fmt, out)
     click.echo(f"{total} décision(s) écrite(s) dans {out}.")
 
 
@@ -165,15 +150,7 @@ def ledger(
     with french_errors():
         check_writable(out)
         scope = build_scope(organisation, certification, date_from, date_to, with_names=with_names)
-        total = _tabular(
-            "blocs acquis",
-            records.count_ledger,
-            records.ledger_records,
-            records.ledger_columns,
-            scope,
-            fmt,
-            out,
-        )
+        total = _tabular("ledger", scope, fmt, out)
     click.echo(f"{total} bloc(s) acquis écrit(s) dans {out}.")
 
 
