@@ -21,7 +21,7 @@ from ltiservice.errors import ServiceError
 from ltiservice.exports import records
 from ltiservice.exports.output import atomic_output, check_writable
 from ltiservice.exports.scope import find_certification, find_organisation, parse_period
-from ltiservice.exports.tabular import FORMATS, WRITERS
+from ltiservice.exports.tabular import FORMATS, write_table
 
 export_cli = AppGroup("export", help="Exports pour le certificateur (CSV, JSON, XML CDC, PV).")
 
@@ -82,7 +82,7 @@ def _tabular(kind: str, scope: records.Scope, fmt: str, out: Path) -> int:
         atomic_output(out) as handle,
         click.progressbar(length=total, label=f"Export {table.label}", file=sys.stderr) as bar,
     ):
-        for _ in WRITERS[fmt](handle, table.columns(scope), table.rows(session, scope)):
+        for _ in write_table(session, table, scope, fmt, handle):
             bar.update(1)
     return total
 

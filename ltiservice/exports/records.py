@@ -315,7 +315,18 @@ class Table:
     label: str
 
 
+# Looked up at each call (not bound here), so a test may replace a query function.
 TABLES = {
-    "decisions": Table(count_decisions, decision_records, decision_columns, "décisions"),
-    "ledger": Table(count_ledger, ledger_records, ledger_columns, "blocs acquis"),
+    "decisions": Table(
+        lambda db, scope: count_decisions(db, scope),
+        lambda db, scope: decision_records(db, scope),
+        lambda scope: decision_columns(scope),
+        "décisions",
+    ),
+    "ledger": Table(
+        lambda db, scope: count_ledger(db, scope),
+        lambda db, scope: ledger_records(db, scope),
+        lambda scope: ledger_columns(scope),
+        "blocs acquis",
+    ),
 }

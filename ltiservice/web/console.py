@@ -19,7 +19,7 @@ from ltiservice.certification import sessions
 from ltiservice.errors import NotFoundError
 from ltiservice.exports import records
 from ltiservice.exports.scope import find_certification, parse_day, parse_period
-from ltiservice.exports.tabular import FORMATS, WRITERS
+from ltiservice.exports.tabular import FORMATS, write_table
 from ltiservice.lti import registration_links as links
 from ltiservice.lti.context import LaunchContext, check_csrf
 from ltiservice.models import Organisation
@@ -266,7 +266,7 @@ def download(kind: str, fmt: str) -> Response:
         all_versions=kind == "decisions" and args.get("all_versions") == "1",
     )
     buffer = io.StringIO(newline="")
-    for _ in WRITERS[fmt](buffer, table.columns(scope), table.rows(db.session(), scope)):
+    for _ in write_table(db.session(), table, scope, fmt, buffer):
         pass
     name = "-".join(part for part in (kind, scope.certification_code, date_from, date_to) if part)
     return Response(
