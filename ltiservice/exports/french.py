@@ -87,8 +87,10 @@ def csv_columns(columns: Sequence[str], plugin: CertificationPlugin) -> list[Col
 
     layout = [Column(HEADERS.get(name, name), plain(name)) for name in columns]
     layout += [
-        Column(header, lambda record, name=name: record[name])
-        for name, header in CODE_HEADERS.items()
-        if name in columns
+        Column(header, _raw(name)) for name, header in CODE_HEADERS.items() if name in columns
     ]
     return layout
+
+
+def _raw(name: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda record: record[name]
