@@ -69,7 +69,13 @@ def _password(env_var: str | None) -> str:
     metavar="VAR",
     help="Variable d'environnement qui contient le mot de passe (sinon, saisie masquée).",
 )
-@click.option("--kind", type=click.Choice(KINDS), default="organisation", show_default=True)
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    default="organisation",
+    show_default=True,
+    help="organisation : LRS de l'organisme ; branch : LRS de la branche.",
+)
 def add(
     organisation: str,
     name: str,
@@ -78,7 +84,7 @@ def add(
     password_env: str | None,
     kind: str,
 ) -> None:
-    """Add an LRS destination; new statements of the organisation go there from now on."""
+    """Ajoute une destination LRS : les nouvelles déclarations de l'organisme y partiront."""
     spec = DestinationSpec(organisation, name, endpoint, username, _password(password_env), kind)
     destination = _run(lambda session: add_destination(session, _secret_key(), spec))
     click.echo(f"Destination LRS #{destination.id} « {destination.name} » ajoutée.")
@@ -90,7 +96,7 @@ def add(
 
 @lrs_cli.command("list")
 def list_destinations() -> None:
-    """Destinations per organisation (never the password)."""
+    """Liste les destinations par organisme (jamais le mot de passe)."""
     rows = destinations_of(db.session())
     for destination in rows:
         slug = db.session().get(Organisation, destination.organisation_id)
@@ -122,7 +128,7 @@ def resume(destination_id: int) -> None:
 @lrs_cli.command("remove")
 @click.argument("destination_id", type=int)
 def remove(destination_id: int) -> None:
-    """Delete a destination; its undelivered statements are marked dead."""
+    """Supprime une destination ; ses envois non livrés passent en échec définitif."""
     dropped = _run(
         lambda session: remove_destination(session, find_destination(session, destination_id))
     )
@@ -132,7 +138,7 @@ def remove(destination_id: int) -> None:
 @lrs_cli.command("test")
 @click.argument("destination_id", type=int)
 def test(destination_id: int) -> None:
-    """A real call to the LRS with the stored credentials (GET statements?limit=1)."""
+    """Appelle réellement le LRS avec les identifiants enregistrés (GET statements?limit=1)."""
     try:
         destination = find_destination(db.session(), destination_id)
         result = probe(_secret_key(), destination, current_app.extensions["lti_http"])
@@ -152,13 +158,12 @@ def test(destination_id: int) -> None:
 )
 @click.option("--to", "destination_id", required=True, type=int, help="Destination LRS (id).")
 def replay(since: datetime, destination_id: int) -> None:
-    """Queue again, for one destination, the statements of the history since a date.
+    """Remet en file, pour une destination, les déclarations de l'historique depuis une date.
 
-    Statements are rebuilt from submissions, signed evaluations, decisions, the ledger and the
-    awards; their ids are deterministic, so what the LRS already holds is not stored twice and
-    what is already queued for it is skipped; so is a fact the destination already received
-    (or that an erasure dropped), even if its statements would now carry another actor. The
-    worker then delivers them.
+    Les déclarations sont reconstruites à partir des travaux remis, des évaluations signées, des
+    décisions, du registre et des attributions ; leurs identifiants sont déterministes : le LRS
+    ne stocke pas deux fois ce qu'il a déjà, et ce qui est déjà en file pour lui est sauté, de
+    même qu'un fait déjà reçu (ou abandonné par un effacement). Le worker les livre ensuite.
     """
     session = db.session()
     try:

@@ -98,7 +98,12 @@ def _table_command(name: str, help_text: str) -> Callable[..., Any]:
             "--out", required=True, type=click.Path(path_type=Path), help="Fichier à écrire."
         )(function)
         function = click.option(
-            "--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True
+            "--format",
+            "fmt",
+            type=click.Choice(FORMATS),
+            default="csv",
+            show_default=True,
+            help="csv : pour Excel (en-têtes et dates en français) ; json : pour les programmes.",
         )(function)
         return export_cli.command(name, help=help_text)(scope_options(function))
 
@@ -121,7 +126,7 @@ def decisions(
     with_names: bool,
     all_versions: bool,
 ) -> None:
-    """Write the jury decisions of one certification and period."""
+    """Écrit les décisions de jury d'une certification et d'une période."""
     with french_errors():
         check_writable(out)
         scope = build_scope(
@@ -146,7 +151,7 @@ def ledger(
     out: Path,
     with_names: bool,
 ) -> None:
-    """Write the acquired blocks (ledger entries) of one certification and period."""
+    """Écrit les blocs acquis (registre de capitalisation) d'une certification et d'une période."""
     with french_errors():
         check_writable(out)
         scope = build_scope(organisation, certification, date_from, date_to, with_names=with_names)
@@ -187,7 +192,7 @@ def accrochage(
     session_id: int | None,
     out: Path,
 ) -> None:
-    """Write the CDC accrochage XML of the certifications the jury awarded in the period."""
+    """Écrit le XML d'accrochage CDC des certifications attribuées par le jury dans la période."""
     from ltiservice.exports.accrochage import build_accrochage, load_sender
     from ltiservice.exports.output import write_bytes
 
@@ -208,7 +213,7 @@ def accrochage(
 @click.option("--assessment", "assessment_id", required=True, type=int, help="Id de l'évaluation.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Fichier PDF.")
 def pv(organisation: str, assessment_id: int, out: Path) -> None:
-    """Write the jury minutes (procès-verbal) of one session (one placed assessment)."""
+    """Écrit le procès-verbal (PDF) d'une session : une évaluation placée."""
     from ltiservice.exports.output import write_bytes
     from ltiservice.exports.pv import find_assessment, gather_minutes, render_pdf
 
