@@ -13,6 +13,7 @@ from flask.cli import FlaskGroup
 
 from ltiservice import create_app, migrate
 from ltiservice.config import ConfigError
+from ltiservice.gunicorn_conf import READY_TEXT_ENV
 
 
 def _create_app() -> object:
@@ -156,7 +157,9 @@ def serve(host: str, port: int, workers: int) -> None:
     current_app.extensions["lti_keyring"].ensure()
     from ltiservice.onboarding import registration_instructions
 
-    click.echo(registration_instructions(settings.base_url))
+    # Printed by gunicorn once its last worker is up (gunicorn_conf.post_worker_init), so the
+    # registration steps are the last thing on the terminal, below the start-up lines.
+    os.environ[READY_TEXT_ENV] = registration_instructions(settings.base_url)
     # The venv's own interpreter, so `.venv/bin/ltiservice serve` works off PATH too.
     argv = [
         sys.executable,

@@ -72,3 +72,18 @@ def test_empty_lists_say_so(app: Flask) -> None:
         shown = runner.invoke(main, command)
         assert shown.exit_code == 0, shown.output
         assert shown.output.startswith(said), command
+
+
+def test_registration_steps_are_printed_once_the_workers_are_up(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from ltiservice import gunicorn_conf
+
+    monkeypatch.setenv(gunicorn_conf.READY_TEXT_ENV, "Enregistrer l'outil dans Moodle")
+    config = SimpleNamespace(workers=2)
+    gunicorn_conf.post_worker_init(SimpleNamespace(age=1, cfg=config))
+    assert capsys.readouterr().err == ""
+    gunicorn_conf.post_worker_init(SimpleNamespace(age=2, cfg=config))
+    assert capsys.readouterr().err == "Enregistrer l'outil dans Moodle\n"
+    gunicorn_conf.post_worker_init(SimpleNamespace(age=3, cfg=config))  # a worker replaced later
+    assert capsys.readouterr().err == ""
