@@ -147,7 +147,7 @@ def test_path_draws_acquired_blocks_and_what_is_missing(lti):
     svg = _svg(before)
     assert svg.get("role") == "img"
     assert svg.find(f"{SVG}title").text.startswith("Mon parcours")
-    assert "0 bloc(s) acquis sur 3" in svg.find(f"{SVG}desc").text
+    assert "0 bloc acquis sur 3" in svg.find(f"{SVG}desc").text
     assert "1 parmi B2A / B2B" in text_of(before)
     assert "Bloc B1 à acquérir" in text_of(before)
 
@@ -163,6 +163,15 @@ def test_path_draws_acquired_blocks_and_what_is_missing(lti):
     text = text_of(after)
     assert "B2B — " in text and "Bloc B1 à acquérir" in text
     assert "1 bloc à acquérir parmi" not in text  # the option group is satisfied
+    # B2B met the either/or: B2A is no longer « à acquérir » but an option not taken.
+    assert "B2A — " in text and ": option non retenue" in text
+    assert "Bloc B2A à acquérir" not in text
+    not_chosen = [
+        "".join(g.itertext())
+        for g in svg.iter(f"{SVG}g")
+        if "path-not-chosen" in (g.get("class") or "")
+    ]
+    assert not_chosen == ["B2Aoption non retenue"]
 
 
 def test_path_does_not_count_an_older_version_block_without_an_official_equivalence(lti):
@@ -188,4 +197,4 @@ def test_path_does_not_count_an_older_version_block_without_an_official_equivale
     page = learner.get(assessment_id, "/path")
     assert "Certification obtenue." not in text_of(page)
     assert "Bloc B1 à acquérir" in text_of(page)
-    assert "1 bloc(s) acquis sur 3" in _svg(page).find(f"{SVG}desc").text
+    assert "1 bloc acquis sur 3" in _svg(page).find(f"{SVG}desc").text
