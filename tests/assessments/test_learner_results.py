@@ -109,6 +109,18 @@ def test_results_wait_for_the_decision_then_show_it_per_criterion(lti):
     assert cells[other] == "Acquis"
     assert len(cells) == 31
     assert "C2B.2" in text and "non acquise" in text
+    # What next, in the learner's words: nothing held yet, B1 and the 2A/2B option remain.
+    section = " ".join(
+        html.fromstring(page.text).xpath("string(//*[@id='ou-j-en-suis-section'])").split()
+    )
+    assert "Acquis définitivement Aucun bloc pour l'instant." in section
+    assert "B1 — " in section and "B2B — " in section
+    [step, *_] = html.fromstring(page.text).xpath("//ul[@id='prochaines-etapes']/li")
+    step_text = " ".join(step.text_content().split())
+    assert step_text.startswith("Une nouvelle tentative n'est pas possible ici") or (
+        step_text.startswith("Vous pouvez remettre un nouveau travail pour le bloc B2B")
+    )
+    assert "formateur ou formatrice" in step_text or "nouvelle tentative" in step_text
     # The case page now links to the results.
     assert "Le jury a rendu sa décision." in text_of(learner.get(assessment_id))
 
@@ -122,6 +134,10 @@ def test_a_correction_supersedes_the_first_decision(lti):
     assert "Bloc B2B : acquis" in text
     assert "Erreur de saisie du jury." in text
     assert "non acquis" not in text.replace("Non acquis", "")
+    # B2B held: it is listed as acquired for good, B2A is no longer to acquire, B1 is.
+    held, remaining = text.split("Acquis définitivement")[1].split("Reste à acquérir")
+    assert "B2B — " in held
+    assert "B1 — " in remaining and "B2A — " not in remaining
 
 
 def test_another_learner_sees_no_result_of_someone_else(lti):
