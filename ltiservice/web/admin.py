@@ -62,7 +62,9 @@ def retry() -> Response:
     flash(
         "Aucun envoi à relancer."
         if count == 0
-        else f"{count} envoi(s) remis en file : ils partiront au prochain passage.",
+        else "1 envoi remis en file : il partira au prochain passage."
+        if count == 1
+        else f"{count} envois remis en file : ils partiront au prochain passage.",
         "info",
     )
     return redirect(url_for("admin.deliveries", launch=context.launch_id), code=303)
