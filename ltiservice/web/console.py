@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from ltiservice import db, lrs, outbox, platforms
 from ltiservice.certification import sessions
-from ltiservice.errors import NotFoundError
+from ltiservice.errors import NotFoundError, ServiceError
 from ltiservice.exports import records
 from ltiservice.exports.scope import find_certification, parse_day, parse_period
 from ltiservice.exports.tabular import FORMATS, write_table
@@ -170,19 +170,30 @@ def lrs_page() -> str:
     return _lrs_page(context)
 
 
-def _lrs_page(context: LaunchContext, probe: tuple[int, lrs.ProbeResult] | None = None) -> str:
+def _lrs_page(
+    context: LaunchContext,
+    probe: tuple[int, lrs.ProbeResult] | None = None,
+    refused: str | None = None,
+    typed: Any = None,
+) -> str:
     return _page(
         "lrs.html",
         context,
         destinations=lrs.destinations_of(db.session(), context.organisation_id),
         kinds={"organisation": "LRS de l'organisme", "branch": "LRS de la branche"},
         probe=probe,
+        refused=refused,
+        typed=typed or {},
     )
 
 
 @bp.post("/lrs")
-def add_lrs() -> Response:
-    """Add a destination; the password is encrypted and never shown again."""
+def add_lrs() -> Response | tuple[str, int]:
+    """Add a destination; the password is encrypted and never shown again.
+
+    Refused (bad address, name taken…): the page again with the reason and the fields typed,
+    except the password; nothing is stored.
+    """
     context = _changing()
     form = request.form
     spec = lrs.DestinationSpec(
@@ -194,7 +205,11 @@ def add_lrs() -> Response:
         form.get("kind", "organisation"),
     )
     session = db.session()
-    added = lrs.add_destination(session, str(current_app.config["SECRET_KEY"]), spec)
+    try:
+        added = lrs.add_destination(session, str(current_app.config["SECRET_KEY"]), spec)
+    except ServiceError as error:
+        session.rollback()
+        return _lrs_page(context, refused=error.message, typed=form), error.status
     name = added.name
     session.commit()
     flash(f"Destination « {name} » ajoutée : les nouvelles déclarations y partiront.", "info")

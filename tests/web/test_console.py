@@ -311,3 +311,26 @@ def test_every_console_change_needs_this_launch_s_token(world: World) -> None:
         assert session.scalar(select(func.count()).select_from(RegistrationLink)) == 0
         assert [d.active for d in session.scalars(select(LrsDestination))] == [True]
         assert session.get(Platform, world.platforms["P1"]).status == "pending"
+
+
+def test_a_refused_lrs_keeps_what_was_typed_but_never_the_password(world: World) -> None:
+    admin = world.actors["admin"]
+    refused = admin.request(
+        "POST",
+        "/admin/lrs",
+        data={
+            "name": "LRS mal saisi",
+            "kind": "organisation",
+            "endpoint": "lrs.example/xAPI",
+            "username": "lrs-user",
+            "password": "s3cret-lrs-password",
+        },
+    )
+    assert refused.status_code == 400
+    tree = html.fromstring(refused.text)
+    assert "Adresse du LRS invalide" in " ".join(
+        tree.xpath("string(//*[@id='erreur-ajout'])").split()
+    )
+    assert tree.xpath("//input[@id='name']/@value") == ["LRS mal saisi"]
+    assert "s3cret-lrs-password" not in refused.text
+    assert _count(world, LrsDestination) == 0
