@@ -213,7 +213,8 @@ def _apply_form(req: Request, then: str | None) -> ResponseReturnValue:
         flash(message, "file-error")
     if report.stored:
         names = ", ".join(f"« {row.filename} »" for row in report.stored)
-        flash(f"Fichier(s) ajouté(s) : {names}.", "success")
+        added = "Fichiers ajoutés" if len(report.stored) > 1 else "Fichier ajouté"
+        flash(f"{added} : {names}.", "success")
     elif not report.refused:
         flash("Brouillon enregistré.", "success")
     if then == "confirm":
