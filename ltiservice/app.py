@@ -76,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
     from ltiservice.lti.registration import bp as registration_bp
     from ltiservice.lti.views import bp as lti_bp
     from ltiservice.web.admin import bp as admin_bp
+    from ltiservice.web.console import bp as console_bp
     from ltiservice.web.views import bp as web_bp
 
     # The notice of re-selected content, shown on the trainers' and the learners' pages.
@@ -92,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
         assessments_bp,
         evaluations_bp,
         admin_bp,
+        console_bp,
         jury_bp,
         case_bp,
         credentials_bp,

@@ -6,7 +6,14 @@ deadline, `outbound_deadline_s`). In production a reverse proxy in front buffers
 clients (docs/security.md). The access log never holds a query string or a link token.
 """
 
+import os
+import sys
+from typing import Any
+
 from ltiservice.access_log import FORMAT
+
+#: Text `ltiservice serve` wants shown once the service is up (the registration steps).
+READY_TEXT_ENV = "LTISERVICE_SERVE_READY_TEXT"
 
 worker_class = "gthread"
 threads = 8
@@ -19,3 +26,10 @@ logger_class = "ltiservice.access_log.AccessLogger"
 # gunicorn 27's admin socket defaults to one path per user: two services (or a test run
 # beside a running service) on one machine would take each other's. Nothing uses it.
 control_socket_disable = True
+
+
+def post_worker_init(worker: Any) -> None:
+    """Once the first round of workers is up, print what `ltiservice serve` asked to show."""
+    text = os.environ.get(READY_TEXT_ENV)
+    if text and worker.age == worker.cfg.workers:
+        print(text, file=sys.stderr, flush=True)

@@ -21,7 +21,7 @@ def _fail(exc: Exception) -> None:
 
 @keys_cli.command("generate")
 def generate() -> None:
-    """Create the first key (refused if one is current: use rotate)."""
+    """Crée la première clé (refusé s'il y en a déjà une : utilisez rotate)."""
     try:
         key = _keyring().generate()
     except ToolKeyError as exc:
@@ -32,7 +32,7 @@ def generate() -> None:
 
 @keys_cli.command("rotate")
 def rotate() -> None:
-    """New current key; the previous one stays in the JWKS until `keys retire`."""
+    """Nouvelle clé courante ; la précédente reste publiée dans le JWKS jusqu'à `keys retire`."""
     key = _keyring().rotate()
     click.echo(
         f"Nouvelle clé courante : {key.kid}. L'ancienne reste publiée jusqu'à "
@@ -42,14 +42,14 @@ def rotate() -> None:
 
 @keys_cli.command("retire")
 def retire() -> None:
-    """Stop publishing previous keys."""
+    """Cesse de publier les clés précédentes."""
     retired = _keyring().retire_previous()
     click.echo("Clés retirées : " + (", ".join(retired) if retired else "aucune"))
 
 
 @keys_cli.command("list")
 def list_keys() -> None:
-    """Show every key and its state (never the private part)."""
+    """Affiche chaque clé et son état (jamais la partie privée)."""
     try:
         keys = _keyring().keys()
     except ToolKeyError as exc:

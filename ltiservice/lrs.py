@@ -106,10 +106,12 @@ def add_destination(db: Session, secret_key: str, spec: DestinationSpec) -> LrsD
     return destination
 
 
-def find_destination(db: Session, destination_id: int) -> LrsDestination:
-    """The destination with this id, or ``NotFoundError``."""
+def find_destination(
+    db: Session, destination_id: int, organisation_id: int | None = None
+) -> LrsDestination:
+    """The destination with this id (of this organisation, when given), or ``NotFoundError``."""
     destination = db.get(LrsDestination, destination_id)
-    if destination is None:
+    if destination is None or organisation_id not in (None, destination.organisation_id):
         raise NotFoundError(f"Aucune destination LRS n'a l'identifiant {destination_id}.")
     return destination
 
@@ -123,6 +125,25 @@ def active_destinations(db: Session, organisation_id: int) -> list[LrsDestinatio
             .order_by(LrsDestination.id)
         )
     )
+
+
+def destinations_of(db: Session, organisation_id: int | None = None) -> list[LrsDestination]:
+    """Destinations, active or paused, by id; one organisation's when it is given."""
+    query = select(LrsDestination).order_by(LrsDestination.organisation_id, LrsDestination.id)
+    if organisation_id is not None:
+        query = query.where(LrsDestination.organisation_id == organisation_id)
+    return list(db.scalars(query))
+
+
+def set_active(db: Session, destination: LrsDestination, active: bool) -> bool:
+    """Pause or resume a destination; True when that changed its state.
+
+    A paused destination receives no new statements; what is already queued stays queued.
+    """
+    changed = destination.active != active
+    destination.active = active
+    db.flush()
+    return changed
 
 
 def outbox_destination(destination_id: int) -> str:

@@ -10,7 +10,6 @@ from typing import TypeVar
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from ltiservice import db
 from ltiservice.errors import ServiceError
@@ -18,11 +17,13 @@ from ltiservice.lrs import (
     KINDS,
     DestinationSpec,
     add_destination,
+    destinations_of,
     find_destination,
     probe,
     remove_destination,
+    set_active,
 )
-from ltiservice.models import LrsDestination, Organisation
+from ltiservice.models import Organisation
 from ltiservice.statements import history, statements_for
 from ltiservice.xapi_delivery import queue_statements
 
@@ -68,7 +69,13 @@ def _password(env_var: str | None) -> str:
     metavar="VAR",
     help="Variable d'environnement qui contient le mot de passe (sinon, saisie masquée).",
 )
-@click.option("--kind", type=click.Choice(KINDS), default="organisation", show_default=True)
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    default="organisation",
+    show_default=True,
+    help="organisation : LRS de l'organisme ; branch : LRS de la branche.",
+)
 def add(
     organisation: str,
     name: str,
@@ -77,7 +84,7 @@ def add(
     password_env: str | None,
     kind: str,
 ) -> None:
-    """Add an LRS destination; new statements of the organisation go there from now on."""
+    """Ajoute une destination LRS : les nouvelles déclarations de l'organisme y partiront."""
     spec = DestinationSpec(organisation, name, endpoint, username, _password(password_env), kind)
     destination = _run(lambda session: add_destination(session, _secret_key(), spec))
     click.echo(f"Destination LRS #{destination.id} « {destination.name} » ajoutée.")
@@ -89,28 +96,39 @@ def add(
 
 @lrs_cli.command("list")
 def list_destinations() -> None:
-    """Destinations per organisation (never the password)."""
-    rows = db.session().execute(
-        select(LrsDestination, Organisation.slug)
-        .join(Organisation, LrsDestination.organisation_id == Organisation.id)
-        .order_by(Organisation.slug, LrsDestination.id)
-    )
-    found = False
-    for destination, slug in rows:
-        found = True
-        state = "active" if destination.active else "inactive"
+    """Liste les destinations par organisme (jamais le mot de passe)."""
+    rows = destinations_of(db.session())
+    for destination in rows:
+        slug = db.session().get(Organisation, destination.organisation_id)
+        state = "active" if destination.active else "en pause"
         click.echo(
-            f"#{destination.id}\t{slug}\t{destination.name}\t{destination.kind}\t"
-            f"{destination.endpoint}\t{destination.username}\t{state}"
+            f"#{destination.id}\t{slug.slug if slug else '?'}\t{destination.name}\t"
+            f"{destination.kind}\t{destination.endpoint}\t{destination.username}\t{state}"
         )
-    if not found:
+    if not rows:
         click.echo("Aucune destination LRS.")
+
+
+@lrs_cli.command("pause")
+@click.argument("destination_id", type=int)
+def pause(destination_id: int) -> None:
+    """Mettre une destination en pause : elle ne reçoit plus de nouvelles déclarations."""
+    _run(lambda session: set_active(session, find_destination(session, destination_id), False))
+    click.echo(f"Destination #{destination_id} en pause.")
+
+
+@lrs_cli.command("resume")
+@click.argument("destination_id", type=int)
+def resume(destination_id: int) -> None:
+    """Reprendre les envois vers une destination mise en pause."""
+    _run(lambda session: set_active(session, find_destination(session, destination_id), True))
+    click.echo(f"Destination #{destination_id} de nouveau active.")
 
 
 @lrs_cli.command("remove")
 @click.argument("destination_id", type=int)
 def remove(destination_id: int) -> None:
-    """Delete a destination; its undelivered statements are marked dead."""
+    """Supprime une destination ; ses envois non livrés passent en échec définitif."""
     dropped = _run(
         lambda session: remove_destination(session, find_destination(session, destination_id))
     )
@@ -120,7 +138,7 @@ def remove(destination_id: int) -> None:
 @lrs_cli.command("test")
 @click.argument("destination_id", type=int)
 def test(destination_id: int) -> None:
-    """A real call to the LRS with the stored credentials (GET statements?limit=1)."""
+    """Appelle réellement le LRS avec les identifiants enregistrés (GET statements?limit=1)."""
     try:
         destination = find_destination(db.session(), destination_id)
         result = probe(_secret_key(), destination, current_app.extensions["lti_http"])
@@ -140,13 +158,12 @@ def test(destination_id: int) -> None:
 )
 @click.option("--to", "destination_id", required=True, type=int, help="Destination LRS (id).")
 def replay(since: datetime, destination_id: int) -> None:
-    """Queue again, for one destination, the statements of the history since a date.
+    """Remet en file, pour une destination, les déclarations de l'historique depuis une date.
 
-    Statements are rebuilt from submissions, signed evaluations, decisions, the ledger and the
-    awards; their ids are deterministic, so what the LRS already holds is not stored twice and
-    what is already queued for it is skipped; so is a fact the destination already received
-    (or that an erasure dropped), even if its statements would now carry another actor. The
-    worker then delivers them.
+    Les déclarations sont reconstruites à partir des travaux remis, des évaluations signées, des
+    décisions, du registre et des attributions ; leurs identifiants sont déterministes : le LRS
+    ne stocke pas deux fois ce qu'il a déjà, et ce qui est déjà en file pour lui est sauté, de
+    même qu'un fait déjà reçu (ou abandonné par un effacement). Le worker les livre ensuite.
     """
     session = db.session()
     try:

@@ -21,5 +21,5 @@ Enregistrement manuel (toute plateforme LTI 1.3) :
   URL de connexion (OIDC login)      : {base}/lti/login
   URL de redirection                 : {base}/lti/launch
   URL du jeu de clés publiques (JWKS): {base}/lti/jwks
-  puis : ltiservice platforms add --help
+  puis : .venv/bin/ltiservice platforms add --help
 """

@@ -102,12 +102,28 @@ def add_deployment(db: Session, platform: Platform, deployment_id: str) -> Deplo
     return deployment
 
 
-def find_platform(db: Session, ref: str) -> Platform:
-    """A platform by numeric id."""
+def find_platform(db: Session, ref: str, organisation_id: int | None = None) -> Platform:
+    """A platform by numeric id (of this organisation only, when one is given)."""
     platform = db.get(Platform, int(ref)) if ref.isdigit() else None
-    if platform is None:
+    if platform is None or organisation_id not in (None, platform.organisation_id):
         raise NotFoundError(f"Aucune plateforme n'a l'identifiant {ref}.")
     return platform
+
+
+def platforms_of(db: Session, organisation_id: int | None = None) -> list[Platform]:
+    """Registered platforms, by id; one organisation's when it is given."""
+    query = select(Platform).order_by(Platform.id)
+    if organisation_id is not None:
+        query = query.where(Platform.organisation_id == organisation_id)
+    return list(db.scalars(query))
+
+
+def approve_platform(db: Session, platform: Platform) -> bool:
+    """Accept a pending (dynamically registered) platform's launches; False if already active."""
+    was_pending = platform.status != "active"
+    platform.status = "active"
+    db.flush()
+    return was_pending
 
 
 def remove_platform(db: Session, platform: Platform) -> None:

@@ -10,14 +10,16 @@ from sqlalchemy import select
 
 from ltiservice import db
 from ltiservice.errors import ServiceError
-from ltiservice.models import Organisation, Platform
+from ltiservice.models import Organisation
 from ltiservice.platforms import (
     PlatformSpec,
     add_deployment,
     add_platform,
+    approve_platform,
     find_platform,
     get_or_create_organisation,
     load_specs,
+    platforms_of,
     remove_platform,
 )
 
@@ -35,14 +37,25 @@ def _run(action):  # type: ignore[no-untyped-def]
 
 @platforms_cli.command("add")
 @click.option("--organisation", required=True, help="Slug de l'organisme de formation.")
-@click.option("--name", required=True)
-@click.option("--issuer", required=True)
-@click.option("--client-id", required=True)
-@click.option("--auth-login-url", required=True)
-@click.option("--auth-token-url", required=True)
-@click.option("--key-set-url", required=True)
-@click.option("--deployment-id", "deployment_ids", multiple=True)
-@click.option("--auth-audience", default=None)
+@click.option("--name", required=True, help="Nom affiché de la plateforme.")
+@click.option("--issuer", required=True, help="Issuer de la plateforme (URL).")
+@click.option(
+    "--client-id", required=True, help="Identifiant client que la plateforme a attribué à l'outil."
+)
+@click.option(
+    "--auth-login-url", required=True, help="URL d'authentification OIDC de la plateforme."
+)
+@click.option("--auth-token-url", required=True, help="URL de jeton OAuth 2 de la plateforme.")
+@click.option("--key-set-url", required=True, help="URL du JWKS (clés publiques) de la plateforme.")
+@click.option(
+    "--deployment-id",
+    "deployment_ids",
+    multiple=True,
+    help="Identifiant de déploiement (répétable).",
+)
+@click.option(
+    "--auth-audience", default=None, help="Audience du jeton, si la plateforme en exige une."
+)
 def add(
     organisation: str,
     name: str,
@@ -54,7 +67,7 @@ def add(
     deployment_ids: tuple[str, ...],
     auth_audience: str | None,
 ) -> None:
-    """Register a platform (an LMS) and its deployments."""
+    """Enregistre une plateforme (un LMS) et ses déploiements."""
     spec = PlatformSpec(
         organisation,
         name,
@@ -73,7 +86,7 @@ def add(
 @platforms_cli.command("import")
 @click.argument("path", type=click.Path(path_type=Path))
 def import_file(path: Path) -> None:
-    """Register every platform of a JSON file (see config/platforms.example.json)."""
+    """Enregistre chaque plateforme d'un fichier JSON (voir config/platforms.example.json)."""
 
     def action(session):  # type: ignore[no-untyped-def]
         return [add_platform(session, spec) for spec in load_specs(path)]
@@ -86,7 +99,7 @@ def import_file(path: Path) -> None:
 @click.argument("platform_id")
 @click.argument("deployment_id")
 def add_deployment_cmd(platform_id: str, deployment_id: str) -> None:
-    """Add a deployment id to a registered platform."""
+    """Ajoute un identifiant de déploiement à une plateforme enregistrée."""
     _run(
         lambda session: add_deployment(session, find_platform(session, platform_id), deployment_id)
     )
@@ -95,8 +108,8 @@ def add_deployment_cmd(platform_id: str, deployment_id: str) -> None:
 
 @platforms_cli.command("list")
 def list_platforms() -> None:
-    """One line per platform."""
-    rows = db.session().scalars(select(Platform).order_by(Platform.id)).all()
+    """Liste les plateformes, une ligne chacune."""
+    rows = platforms_of(db.session())
     if not rows:
         click.echo("Aucune plateforme enregistrée.")
     for p in rows:
@@ -109,7 +122,7 @@ def list_platforms() -> None:
 @platforms_cli.command("show")
 @click.argument("platform_id")
 def show(platform_id: str) -> None:
-    """Every field of one platform."""
+    """Affiche tous les champs d'une plateforme."""
     p = _run(lambda session: find_platform(session, platform_id))
     for label, value in [
         ("id", p.id),
@@ -134,16 +147,14 @@ _STATUS = {"active": "active", "pending": "en attente de validation"}
 @platforms_cli.command("approve")
 @click.argument("platform_id")
 def approve(platform_id: str) -> None:
-    """Approve a dynamically registered platform: its launches are accepted from now on."""
+    """Valide une plateforme enregistrée par lien : ses lancements sont acceptés désormais."""
 
     def action(session):  # type: ignore[no-untyped-def]
         platform = find_platform(session, platform_id)
-        was = platform.status
-        platform.status = "active"
-        return platform.name, was
+        return platform.name, approve_platform(session, platform)
 
-    name, was = _run(action)
-    if was == "active":
+    name, was_pending = _run(action)
+    if not was_pending:
         click.echo(f"La plateforme {platform_id} ({name}) était déjà active.")
     else:
         click.echo(f"Plateforme {platform_id} ({name}) validée : ses lancements sont acceptés.")
@@ -153,7 +164,7 @@ def approve(platform_id: str) -> None:
 @click.argument("platform_id")
 @click.option("--yes", is_flag=True, help="Ne pas demander de confirmation.")
 def remove(platform_id: str, yes: bool) -> None:
-    """Remove a platform, its deployments, people and courses."""
+    """Supprime une plateforme, ses déploiements, ses personnes et ses cours."""
     if not yes:
         click.confirm(f"Supprimer la plateforme {platform_id} ?", abort=True)
     _run(lambda session: remove_platform(session, find_platform(session, platform_id)))
@@ -162,14 +173,18 @@ def remove(platform_id: str, yes: bool) -> None:
 
 @organisations_cli.command("add")
 @click.argument("slug")
-@click.option("--name", default=None)
+@click.option("--name", default=None, help="Nom de l'organisme (par défaut : le slug).")
 def add_organisation(slug: str, name: str | None) -> None:
-    """Create a training organisation."""
+    """Crée un organisme de formation."""
     _run(lambda session: get_or_create_organisation(session, slug, name))
     click.echo(f"Organisme {slug} prêt.")
 
 
 @organisations_cli.command("list")
 def list_organisations() -> None:
-    for o in db.session().scalars(select(Organisation).order_by(Organisation.id)):
+    """Liste les organismes de formation, une ligne chacun."""
+    rows = db.session().scalars(select(Organisation).order_by(Organisation.id)).all()
+    if not rows:
+        click.echo("Aucun organisme de formation : ltiservice organisations add <slug>.")
+    for o in rows:
         click.echo(f"{o.id}\t{o.slug}\t{o.name}")

@@ -47,7 +47,7 @@ def _with_person(func):  # type: ignore[no-untyped-def]
     "--out", type=click.Path(path_type=Path), required=True, help="Fichier JSON à écrire."
 )
 def export(platform_id: int, sub: str, out: Path) -> None:
-    """Write everything stored about a person as JSON (right of access and portability)."""
+    """Écrit en JSON tout ce qui est conservé sur une personne (droit d'accès et portabilité)."""
     try:
         person = find_person(db.session(), platform_id, sub)
         data = export_person(db.session(), person)
@@ -67,7 +67,7 @@ def export(platform_id: int, sub: str, out: Path) -> None:
 @_with_person
 @click.option("--yes", is_flag=True, help="Ne pas demander de confirmation.")
 def erase(platform_id: int, sub: str, yes: bool) -> None:
-    """Erase a person's personal data; anonymised certifier records are kept."""
+    """Efface les données personnelles d'une personne (restent les données anonymisées)."""
     try:
         person = find_person(db.session(), platform_id, sub)
     except ServiceError as exc:
@@ -96,7 +96,7 @@ def erase(platform_id: int, sub: str, yes: bool) -> None:
     help="Durée de conservation (par défaut : le réglage file_retention_days).",
 )
 def purge_files(days: int | None) -> None:
-    """Delete submitted files of decided work older than the retention period."""
+    """Supprime les fichiers des travaux décidés plus anciens que la durée de conservation."""
     settings = current_app.config["SETTINGS"]
     retention = settings.file_retention_days if days is None else days
     if retention <= 0:

@@ -61,7 +61,7 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str):  # type
 )
 @click.option("--note", default=None, help="Pour qui est ce lien (affiché par list).")
 def create(organisation: str, valid_for, uses: int, note: str | None) -> None:  # type: ignore[no-untyped-def]
-    """Create a registration link; its URL is the last line printed."""
+    """Crée un lien d'enregistrement ; son adresse est la dernière ligne affichée."""
     try:
         with db.transaction() as session:
             created = create_link(
@@ -82,7 +82,7 @@ def create(organisation: str, valid_for, uses: int, note: str | None) -> None:  
 @registrations_cli.command("list")
 @click.option("--organisation", default=None, help="Seulement cet organisme.")
 def list_cmd(organisation: str | None) -> None:
-    """One line per link: number, organisation, uses, expiry, state."""
+    """Liste les liens : numéro, organisme, utilisations, expiration, état."""
     session = db.session()
     links = list_links(session, _organisation(session, organisation) if organisation else None)
     if not links:
@@ -99,7 +99,7 @@ def list_cmd(organisation: str | None) -> None:
 @registrations_cli.command("revoke")
 @click.argument("link_id", type=int)
 def revoke(link_id: int) -> None:
-    """Revoke a link: it can no longer start or finish a registration."""
+    """Révoque un lien : il ne permet plus de commencer ni de terminer un enregistrement."""
     try:
         with db.transaction() as session:
             revoke_link(session, link_id)

@@ -16,12 +16,12 @@ from ltiservice.passback import deliverers
 
 
 @click.command("worker")
-@click.option("--once", is_flag=True, help="Deliver what is due, then stop.")
-@click.option("--interval", default=2.0, show_default=True, help="Seconds between polls.")
-@click.option("--batch", default=100, show_default=True)
+@click.option("--once", is_flag=True, help="Livrer ce qui est dû, puis s'arrêter.")
+@click.option("--interval", default=2.0, show_default=True, help="Secondes entre deux passages.")
+@click.option("--batch", default=100, show_default=True, help="Envois traités au plus par passage.")
 @with_appcontext
 def worker(once: bool, interval: float, batch: int) -> None:
-    """Deliver the outbox (AGS scores, xAPI statements) with retries and backoff."""
+    """Livre les envois en file (notes AGS, déclarations xAPI), avec reprises."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     factory = app.extensions["db_sessionmaker"]
     registry = deliverers(app)
@@ -53,16 +53,16 @@ outbox_cli = AppGroup("outbox", help="Envois en attente vers les LMS et les LRS.
 
 @outbox_cli.command("status")
 def status() -> None:
-    """Counts per state."""
+    """Nombre d'envois par état."""
     counts = outbox.counts(db.session())
     for state in ("pending", "delivered", "dead", "dropped"):
         click.echo(f"{state:10} {counts.get(state, 0)}")
 
 
 @outbox_cli.command("dead")
-@click.option("--limit", default=50, show_default=True)
+@click.option("--limit", default=50, show_default=True, help="Nombre d'envois affichés au plus.")
 def dead(limit: int) -> None:
-    """Deliveries that failed for good, with the reason."""
+    """Envois en échec définitif, avec la raison."""
     rows = db.session().scalars(
         select(OutboxMessage)
         .where(OutboxMessage.status == "dead")
@@ -79,6 +79,6 @@ def dead(limit: int) -> None:
 @outbox_cli.command("retry")
 @click.argument("ids", nargs=-1, type=int)
 def retry(ids: tuple[int, ...]) -> None:
-    """Queue dead deliveries again (all, or the given ids) once the cause is fixed."""
+    """Remet en file les envois en échec (tous, ou ces numéros), la cause corrigée."""
     count = outbox.retry_dead(db.session(), list(ids) or None)
     click.echo(f"{count} envoi(s) remis en file.")

@@ -11,7 +11,7 @@ list saying the same thing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from xml.sax.saxutils import escape
 
 from markupsafe import Markup
@@ -37,13 +37,17 @@ class BlockCell:
     title: str
     acquired: bool
     proposed: bool = False  # proposed acquired by the committee, awaiting the jury
+    # An option of a choice group whose count other held blocks already meet: not needed.
+    not_chosen: bool = False
 
     @property
     def state(self) -> str:
         """The cell's state in French."""
         if self.acquired:
             return "acquis"
-        return "proposé, en attente du jury" if self.proposed else "à acquérir"
+        if self.proposed:
+            return "proposé, en attente du jury"
+        return "option non retenue" if self.not_chosen else "à acquérir"
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,12 @@ def build_path(
         rows.append(PathRow("Blocs obligatoires", cells, len(cells), choice=False))
     for group in rule.choose:
         cells = tuple(_cell(referential, code, held, proposed) for code in group.from_blocks)
+        if sum(cell.acquired for cell in cells) >= group.count:
+            # The either/or is settled: the other options are no longer « à acquérir ».
+            cells = tuple(
+                cell if cell.acquired or cell.proposed else replace(cell, not_chosen=True)
+                for cell in cells
+            )
         label = f"{group.count} parmi {' / '.join(group.from_blocks)}"
         rows.append(PathRow(label, cells, group.count, choice=True))
     return Path(
@@ -115,7 +125,7 @@ def build_svg(path: Path) -> Markup:
         f'<svg xmlns="http://www.w3.org/2000/svg" class="path-picture" role="img" '
         f'viewBox="0 0 {width} {height}" aria-labelledby="path-title path-desc">',
         f'<title id="path-title">Mon parcours : {escape(path.certification)}</title>',
-        f'<desc id="path-desc">{held} bloc(s) acquis sur {total}. '
+        f'<desc id="path-desc">{held} bloc{"s" if held > 1 else ""} acquis sur {total}. '
         f"{escape(_status_sentence(path))}</desc>",
     ]
     y = PAD
@@ -141,12 +151,18 @@ def _row_svg(row: PathRow, y: int, width: int) -> str:
         )
     for index, cell in enumerate(row.cells):
         x = PAD + index * (BOX_W + GAP)
-        parts.append(_box_svg(x, y + ROW_TITLE, cell.code, cell.state, cell.acquired))
+        parts.append(
+            _box_svg(x, y + ROW_TITLE, cell.code, cell.state, cell.acquired, cell.not_chosen)
+        )
     return "".join(parts)
 
 
-def _box_svg(x: int, y: int, code: str, state: str, acquired: bool) -> str:
+def _box_svg(
+    x: int, y: int, code: str, state: str, acquired: bool, not_chosen: bool = False
+) -> str:
     kind = "path-block path-acquired" if acquired else "path-block path-missing"
+    if not_chosen:
+        kind = "path-block path-not-chosen"
     mark = "✓ " if acquired else ""
     return (
         f'<g class="{kind}"><rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6"/>'

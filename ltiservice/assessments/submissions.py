@@ -304,7 +304,7 @@ def add_files(
         room = max(assessment.max_files - present, 0)
         reason = (
             f"trop de fichiers envoyés ({len(uploads)}) : {assessment.max_files} fichiers au "
-            f"plus par travail, {room} encore possible(s)."
+            f"plus par travail, {room} encore possible{'s' if room > 1 else ''}."
         )
         names = [files.printable_name(u.filename or "") or "fichier sans nom" for u in uploads]
         return UploadReport((), tuple(f"« {name} » : {reason}" for name in names))

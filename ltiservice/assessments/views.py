@@ -26,7 +26,16 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ltiservice import credentials, db
-from ltiservice.assessments import access, display, files, limits, path, results, submissions
+from ltiservice.assessments import (
+    access,
+    display,
+    files,
+    limits,
+    next_steps,
+    path,
+    results,
+    submissions,
+)
 from ltiservice.certification.standing import standing_of
 from ltiservice.errors import AuthorisationError, NotFoundError, ServiceError, render_error
 from ltiservice.evaluations import ledger
@@ -204,7 +213,8 @@ def _apply_form(req: Request, then: str | None) -> ResponseReturnValue:
         flash(message, "file-error")
     if report.stored:
         names = ", ".join(f"« {row.filename} »" for row in report.stored)
-        flash(f"Fichier(s) ajouté(s) : {names}.", "success")
+        added = "Fichiers ajoutés" if len(report.stored) > 1 else "Fichier ajouté"
+        flash(f"{added} : {names}.", "success")
     elif not report.refused:
         flash("Brouillon enregistré.", "success")
     if then == "confirm":
@@ -371,13 +381,29 @@ def results_page(assessment_id: int) -> str:
     req = _open(assessment_id)
     decision = results.decision_in_force(req.db, req.assessment, req.context.person_id)
     block = display.block_of(req.plugin, req.assessment)
+    result = results.block_result(decision, block) if decision is not None else None
+    where = None
+    if result is not None:
+        standing = standing_of(
+            req.db, req.plugin, req.context.organisation_id, req.context.person_id
+        )
+        facts = ledger.jury_facts(
+            req.db, req.plugin.code, req.context.organisation_id, req.context.person_id
+        )
+        where = next_steps.build_next_steps(
+            block.code,
+            result.acquired,
+            path.build_path(req.plugin, standing, facts),
+            submissions.attempt_rights(req.db, req.assessment, req.context.person_id),
+        )
     return render_template(
         "assessments/results.html",
         req=req,
         assessment=req.assessment,
         block=block,
         epreuve=display.epreuve_of(req.plugin, req.assessment),
-        result=results.block_result(decision, block) if decision is not None else None,
+        result=result,
+        where=where,
         **_formatters(),
     )
 

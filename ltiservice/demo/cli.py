@@ -18,17 +18,22 @@ from ltiservice.demo.platform import DemoUrls, platform_key
 
 
 @click.command("demo")
-@click.option("--workers", default=2, show_default=True, type=int)
-@click.option("--threads", default=4, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="Nombre de processus web.")
 @click.option(
-    "--no-serve", is_flag=True, help="Prepare the demo (idempotent) without starting the server."
+    "--threads", default=4, show_default=True, type=int, help="Fils d'exécution par processus."
+)
+@click.option(
+    "--no-serve",
+    is_flag=True,
+    help="Préparer la démonstration (sans effet si déjà faite) sans démarrer le serveur.",
 )
 @with_appcontext
 def demo(workers: int, threads: int, no_serve: bool) -> None:
-    """Try the learner and trainer flows without an LMS, through real LTI 1.3 launches.
+    """Essayer les parcours apprenant et formateur sans LMS, par de vrais lancements LTI 1.3.
 
-    Migrates, makes sure the tool's and the demo platform's keys exist, registers the demo
-    platform and places a first CRCA B2B assessment (once), then serves on the base URL.
+    Migre la base, crée les clés de l'outil et de la plateforme de démonstration, enregistre
+    cette plateforme et place une première évaluation CRCA B2B (une seule fois), puis sert le
+    service à son adresse publique.
     """
     settings = current_app.config["SETTINGS"]
     if settings.is_production:

@@ -21,7 +21,7 @@ from ltiservice.errors import ServiceError
 from ltiservice.exports import records
 from ltiservice.exports.output import atomic_output, check_writable
 from ltiservice.exports.scope import find_certification, find_organisation, parse_period
-from ltiservice.exports.tabular import FORMATS, WRITERS
+from ltiservice.exports.tabular import FORMATS, write_table
 
 export_cli = AppGroup("export", help="Exports pour le certificateur (CSV, JSON, XML CDC, PV).")
 
@@ -74,22 +74,15 @@ def build_scope(
     return records.Scope(found.id, found.slug, plugin, period, **flags)
 
 
-def _tabular(
-    kind: str,
-    count: Callable[..., int],
-    rows: Callable[..., Iterator[dict[str, Any]]],
-    columns: Callable[[records.Scope], tuple[str, ...]],
-    scope: records.Scope,
-    fmt: str,
-    out: Path,
-) -> int:
+def _tabular(kind: str, scope: records.Scope, fmt: str, out: Path) -> int:
     session = db.session()
-    total = count(session, scope)
+    table = records.TABLES[kind]
+    total = table.count(session, scope)
     with (
         atomic_output(out) as handle,
-        click.progressbar(length=total, label=f"Export {kind}", file=sys.stderr) as bar,
+        click.progressbar(length=total, label=f"Export {table.label}", file=sys.stderr) as bar,
     ):
-        for _ in WRITERS[fmt](handle, columns(scope), rows(session, scope)):
+        for _ in write_table(session, table, scope, fmt, handle):
             bar.update(1)
     return total
 
@@ -105,7 +98,12 @@ def _table_command(name: str, help_text: str) -> Callable[..., Any]:
             "--out", required=True, type=click.Path(path_type=Path), help="Fichier à écrire."
         )(function)
         function = click.option(
-            "--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True
+            "--format",
+            "fmt",
+            type=click.Choice(FORMATS),
+            default="csv",
+            show_default=True,
+            help="csv : pour Excel (en-têtes et dates en français) ; json : pour les programmes.",
         )(function)
         return export_cli.command(name, help=help_text)(scope_options(function))
 
@@ -128,7 +126,7 @@ def decisions(
     with_names: bool,
     all_versions: bool,
 ) -> None:
-    """Write the jury decisions of one certification and period."""
+    """Écrit les décisions de jury d'une certification et d'une période."""
     with french_errors():
         check_writable(out)
         scope = build_scope(
@@ -139,15 +137,7 @@ def decisions(
             with_names=with_names,
             all_versions=all_versions,
         )
-        total = _tabular(
-            "décisions",
-            records.count_decisions,
-            records.decision_records,
-            records.decision_columns,
-            scope,
-            fmt,
-            out,
-        )
+        total = _tabular("decisions", scope, fmt, out)
     click.echo(f"{total} décision(s) écrite(s) dans {out}.")
 
 
@@ -161,19 +151,11 @@ def ledger(
     out: Path,
     with_names: bool,
 ) -> None:
-    """Write the acquired blocks (ledger entries) of one certification and period."""
+    """Écrit les blocs acquis (registre de capitalisation) d'une certification et d'une période."""
     with french_errors():
         check_writable(out)
         scope = build_scope(organisation, certification, date_from, date_to, with_names=with_names)
-        total = _tabular(
-            "blocs acquis",
-            records.count_ledger,
-            records.ledger_records,
-            records.ledger_columns,
-            scope,
-            fmt,
-            out,
-        )
+        total = _tabular("ledger", scope, fmt, out)
     click.echo(f"{total} bloc(s) acquis écrit(s) dans {out}.")
 
 
@@ -210,7 +192,7 @@ def accrochage(
     session_id: int | None,
     out: Path,
 ) -> None:
-    """Write the CDC accrochage XML of the certifications the jury awarded in the period."""
+    """Écrit le XML d'accrochage CDC des certifications attribuées par le jury dans la période."""
     from ltiservice.exports.accrochage import build_accrochage, load_sender
     from ltiservice.exports.output import write_bytes
 
@@ -231,7 +213,7 @@ def accrochage(
 @click.option("--assessment", "assessment_id", required=True, type=int, help="Id de l'évaluation.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Fichier PDF.")
 def pv(organisation: str, assessment_id: int, out: Path) -> None:
-    """Write the jury minutes (procès-verbal) of one session (one placed assessment)."""
+    """Écrit le procès-verbal (PDF) d'une session : une évaluation placée."""
     from ltiservice.exports.output import write_bytes
     from ltiservice.exports.pv import find_assessment, gather_minutes, render_pdf
 

@@ -10,7 +10,7 @@ A person is pseudonymous by default: ``person_id`` (ours), ``platform_issuer`` a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -300,3 +300,33 @@ def _roles(evaluators: list[dict[str, Any]] | None) -> list[str]:
 
 def _acquired(result: Any) -> bool:
     return bool(result.get("acquired")) if isinstance(result, dict) else result == "acquired"
+
+
+# -- the two tables, as the CLI and the console both write them ---------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    """One tabular export: how many rows, the rows, their columns, and its French name."""
+
+    count: Callable[[Session, Scope], int]
+    rows: Callable[[Session, Scope], Iterator[dict[str, Any]]]
+    columns: Callable[[Scope], tuple[str, ...]]
+    label: str
+
+
+# Looked up at each call (not bound here), so a test may replace a query function.
+TABLES = {
+    "decisions": Table(
+        lambda db, scope: count_decisions(db, scope),
+        lambda db, scope: decision_records(db, scope),
+        lambda scope: decision_columns(scope),
+        "décisions",
+    ),
+    "ledger": Table(
+        lambda db, scope: count_ledger(db, scope),
+        lambda db, scope: ledger_records(db, scope),
+        lambda scope: ledger_columns(scope),
+        "blocs acquis",
+    ),
+}

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ltiservice.errors import NotFoundError, ServiceError
-from ltiservice.models import Organisation, RegistrationLink
+from ltiservice.models import Organisation, Platform, RegistrationLink
 from ltiservice.models.tenancy import utcnow
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # token_urlsafe(32)
@@ -137,9 +137,10 @@ def give_back_use(db: Session, link_id: int) -> None:
     )
 
 
-def revoke_link(db: Session, link_id: int) -> RegistrationLink:
+def revoke_link(db: Session, link_id: int, organisation_id: int | None = None) -> RegistrationLink:
+    """Revoke a link (of this organisation only, when one is given); idempotent."""
     link = db.get(RegistrationLink, link_id)
-    if link is None:
+    if link is None or organisation_id not in (None, link.organisation_id):
         raise NotFoundError(f"Aucun lien d'enregistrement n° {link_id}.", code="no_such_link")
     if link.revoked_at is None:
         link.revoked_at = utcnow()
@@ -151,6 +152,22 @@ def list_links(db: Session, organisation: Organisation | None = None) -> list[Re
     if organisation is not None:
         query = query.where(RegistrationLink.organisation_id == organisation.id)
     return list(db.scalars(query))
+
+
+def platforms_by_link(db: Session, organisation_id: int) -> dict[int, list[Platform]]:
+    """The organisation's platforms that registered through each of its links."""
+    found: dict[int, list[Platform]] = {}
+    for platform in db.scalars(
+        select(Platform)
+        .where(
+            Platform.organisation_id == organisation_id,
+            Platform.registration_link_id.is_not(None),
+        )
+        .order_by(Platform.id)
+    ):
+        assert platform.registration_link_id is not None
+        found.setdefault(platform.registration_link_id, []).append(platform)
+    return found
 
 
 def _hash(token: str) -> str:

@@ -7,27 +7,20 @@ organisation of the launch's platform.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from ltiservice import db, outbox
+from ltiservice import deliveries as lines
 from ltiservice.errors import AuthorisationError
 from ltiservice.lti.context import LaunchContext, check_csrf, current_launch
 from ltiservice.lti.roles import Role
-from ltiservice.models import LrsDestination, Platform
+from ltiservice.models import Organisation
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-KINDS = {"ags_score": "Note vers le carnet de notes (AGS)", "xapi_statement": "Déclaration xAPI"}
-STATUSES = {
-    "pending": "En attente",
-    "delivered": "Livrés",
-    "dead": "En échec définitif",
-    "dropped": "Abandonnés (effacement RGPD)",
-}
 
-
-def _administrator() -> LaunchContext:
+def administrator() -> LaunchContext:
+    """The launch, if it carries the LTI Administrator role; 403 (401 without one) otherwise."""
     context = current_launch(request.values.get("launch"))
     if not context.has(Role.ADMINISTRATOR):
         raise AuthorisationError(
@@ -40,43 +33,38 @@ def _administrator() -> LaunchContext:
 @bp.get("/deliveries")
 def deliveries() -> str:
     """Counts per status and the failed deliveries of the organisation, with their reason."""
-    context = _administrator()
+    context = administrator()
     session = db.session()
     return render_template(
         "admin/deliveries.html",
         context=context,
+        organisation=session.get(Organisation, context.organisation_id),
         counts=outbox.counts(session, context.organisation_id),
-        dead=outbox.dead_letters(session, context.organisation_id),
+        dead=lines.deliveries_of(session, context.organisation_id, ("dead",)),
+        pending=lines.deliveries_of(session, context.organisation_id, ("pending",)),
         failing=[
-            (failing, _destination_label(session, failing.destination))
+            (failing, lines.destination_label(session, failing.destination))
             for failing in outbox.failing_destinations(session, context.organisation_id)
         ],
         give_up_h=outbox.RetrySchedule.from_settings(current_app.config["SETTINGS"]).give_up_after_s
         / 3600,
-        kinds=KINDS,
-        statuses=STATUSES,
+        statuses=lines.STATUSES,
     )
-
-
-def _destination_label(session: Session, destination: str) -> str:
-    prefix, _, number = destination.partition(":")
-    row = None
-    if number.isdigit():
-        model = {"lrs": LrsDestination, "platform": Platform}.get(prefix)
-        row = session.get(model, int(number)) if model is not None else None
-    if isinstance(row, LrsDestination):
-        return f"le LRS « {row.name} »"
-    if isinstance(row, Platform):
-        return f"la plateforme « {row.name} »"
-    return destination
 
 
 @bp.post("/deliveries/retry")
 def retry() -> Response:
     """Queue the chosen failed deliveries again (or all of them), once the cause is fixed."""
-    context = _administrator()
+    context = administrator()
     check_csrf(context, request.form.get("csrf_token"))
     ids = [int(i) for i in request.form.getlist("message") if i.isdigit()]
     count = outbox.retry_dead(db.session(), ids or None, context.organisation_id)
-    flash(f"{count} envoi(s) remis en file : ils partiront au prochain passage.", "info")
+    flash(
+        "Aucun envoi à relancer."
+        if count == 0
+        else "1 envoi remis en file : il partira au prochain passage."
+        if count == 1
+        else f"{count} envois remis en file : ils partiront au prochain passage.",
+        "info",
+    )
     return redirect(url_for("admin.deliveries", launch=context.launch_id), code=303)

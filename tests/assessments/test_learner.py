@@ -122,7 +122,7 @@ def test_form_without_javascript_saves_text_and_files_together(lti):
         files=[("files", ("compte-rendu été.pdf", pdf, "application/pdf"))],
     )
     assert page.status_code == 200
-    assert "Fichier(s) ajouté(s) : « compte-rendu été.pdf »." in messages_of(page)
+    assert "Fichier ajouté : « compte-rendu été.pdf »." in messages_of(page)
     [row] = _rows(lti, SubmissionFile)
     assert (row.filename, row.size, row.sha256) == ("compte-rendu été.pdf", 5000, sha256(pdf))
     assert row.content_type == "application/pdf"
@@ -198,7 +198,7 @@ def test_good_and_bad_files_in_one_batch(lti):
         "« photo.png » : son contenu ne correspond pas à un fichier .png "
         "(fichier renommé ou endommagé)." in messages
     )
-    assert "Fichier(s) ajouté(s) : « plan.docx », « sinistre.png »." in messages
+    assert "Fichiers ajoutés : « plan.docx », « sinistre.png »." in messages
     assert [r.filename for r in _rows(lti, SubmissionFile)] == ["plan.docx", "sinistre.png"]
     assert len(_stored_files(lti)) == 2
 
@@ -218,7 +218,7 @@ def test_too_many_files_at_once_are_all_refused(lti):
     for i in range(3):
         assert (
             f"« p{i}.pdf » : trop de fichiers envoyés (3) : 3 fichiers au plus par travail, "
-            "2 encore possible(s)." in messages
+            "2 encore possibles." in messages
         )
     assert [r.filename for r in _rows(lti, SubmissionFile)] == ["a.pdf"]
     assert len(_stored_files(lti)) == 1

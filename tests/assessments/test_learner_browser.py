@@ -97,3 +97,31 @@ def test_learner_page_is_accessible_and_a_remise_works_with_the_keyboard(
     for tail in ("/results", "/path"):
         page.goto(f"{lti.tool_url}/a/{assessment_id}{tail}?launch={page.url.split('launch=')[1]}")
         assert serious_violations(page) == [], tail
+
+
+def test_the_receipt_prints_without_its_buttons_and_explains_the_fingerprint(
+    lti: LtiHarness, chromium: Chromium
+) -> None:
+    assessment_id = place(lti)
+    started = lti.start(
+        lti.user("learner-print", name="Léa Apprenante"),
+        context=COURSE,
+        resource_link=LINK,
+        ags=True,
+    )
+    page = chromium.context(third_party_cookies=True).pages[0]
+    page.goto(started["launch_page_url"])
+    page.wait_for_url(f"{lti.tool_url}/a/{assessment_id}?launch=*")
+    page.fill("#text", "Analyse du dégât des eaux.")
+    page.click("button[value='confirm']")
+    page.wait_for_url(f"{lti.tool_url}/a/{assessment_id}/submit?launch=*")
+    page.click("form.actions button[type='submit']")
+    page.wait_for_url(f"{lti.tool_url}/a/{assessment_id}/receipt/*")
+
+    assert page.is_visible("#imprimer")  # the script revealed the print button
+    assert page.is_visible("text=Revenir à l'évaluation")
+    page.emulate_media(media="print")
+    assert not page.is_visible("#imprimer")
+    assert not page.is_visible("text=Revenir à l'évaluation")
+    assert page.is_visible("h1:has-text('Récépissé de remise')")
+    assert "SHA-256" not in page.inner_text("main")

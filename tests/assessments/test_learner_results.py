@@ -109,6 +109,18 @@ def test_results_wait_for_the_decision_then_show_it_per_criterion(lti):
     assert cells[other] == "Acquis"
     assert len(cells) == 31
     assert "C2B.2" in text and "non acquise" in text
+    # What next, in the learner's words: nothing held yet, B1 and the 2A/2B option remain.
+    section = " ".join(
+        html.fromstring(page.text).xpath("string(//*[@id='ou-j-en-suis-section'])").split()
+    )
+    assert "Acquis définitivement Aucun bloc pour l'instant." in section
+    assert "B1 — " in section and "B2B — " in section
+    [step, *_] = html.fromstring(page.text).xpath("//ul[@id='prochaines-etapes']/li")
+    step_text = " ".join(step.text_content().split())
+    assert step_text.startswith("Une nouvelle tentative n'est pas possible ici") or (
+        step_text.startswith("Vous pouvez remettre un nouveau travail pour le bloc B2B")
+    )
+    assert "formateur ou formatrice" in step_text or "nouvelle tentative" in step_text
     # The case page now links to the results.
     assert "Le jury a rendu sa décision." in text_of(learner.get(assessment_id))
 
@@ -122,6 +134,10 @@ def test_a_correction_supersedes_the_first_decision(lti):
     assert "Bloc B2B : acquis" in text
     assert "Erreur de saisie du jury." in text
     assert "non acquis" not in text.replace("Non acquis", "")
+    # B2B held: it is listed as acquired for good, B2A is no longer to acquire, B1 is.
+    held, remaining = text.split("Acquis définitivement")[1].split("Reste à acquérir")
+    assert "B2B — " in held
+    assert "B1 — " in remaining and "B2A — " not in remaining
 
 
 def test_another_learner_sees_no_result_of_someone_else(lti):
@@ -147,7 +163,7 @@ def test_path_draws_acquired_blocks_and_what_is_missing(lti):
     svg = _svg(before)
     assert svg.get("role") == "img"
     assert svg.find(f"{SVG}title").text.startswith("Mon parcours")
-    assert "0 bloc(s) acquis sur 3" in svg.find(f"{SVG}desc").text
+    assert "0 bloc acquis sur 3" in svg.find(f"{SVG}desc").text
     assert "1 parmi B2A / B2B" in text_of(before)
     assert "Bloc B1 à acquérir" in text_of(before)
 
@@ -163,6 +179,15 @@ def test_path_draws_acquired_blocks_and_what_is_missing(lti):
     text = text_of(after)
     assert "B2B — " in text and "Bloc B1 à acquérir" in text
     assert "1 bloc à acquérir parmi" not in text  # the option group is satisfied
+    # B2B met the either/or: B2A is no longer « à acquérir » but an option not taken.
+    assert "B2A — " in text and ": option non retenue" in text
+    assert "Bloc B2A à acquérir" not in text
+    not_chosen = [
+        "".join(g.itertext())
+        for g in svg.iter(f"{SVG}g")
+        if "path-not-chosen" in (g.get("class") or "")
+    ]
+    assert not_chosen == ["B2Aoption non retenue"]
 
 
 def test_path_does_not_count_an_older_version_block_without_an_official_equivalence(lti):
@@ -188,4 +213,4 @@ def test_path_does_not_count_an_older_version_block_without_an_official_equivale
     page = learner.get(assessment_id, "/path")
     assert "Certification obtenue." not in text_of(page)
     assert "Bloc B1 à acquérir" in text_of(page)
-    assert "1 bloc(s) acquis sur 3" in _svg(page).find(f"{SVG}desc").text
+    assert "1 bloc acquis sur 3" in _svg(page).find(f"{SVG}desc").text

@@ -31,44 +31,50 @@ def test_decisions_csv_has_one_row_per_standing_decision(export, cohort, tmp_pat
     rows = read_csv(out)
     camille_b1, anon, camille_b2a = rows
     assert list(camille_b1) == [
-        "organisation", "certification_code", "rncp_code", "referential_version", "block_code",
-        "rncp_block_code", "person_id", "platform_issuer", "lti_sub", "assessment_id",
-        "submission_id", "attempt", "submitted_at", "decision_id", "decided_at", "decision",
-        "competencies_acquired", "competencies_total", "score_given", "score_maximum",
-        "evaluator_roles", "supersedes_id", "correction_reason",
+        "Organisme", "Certification", "Code RNCP", "Version du référentiel", "Bloc",
+        "Code RNCP du bloc", "N° d'apprenant", "Plateforme", "Identifiant sur la plateforme",
+        "N° d'évaluation", "N° de travail remis", "Tentative", "Remis le", "N° de décision",
+        "Décision du", "Décision", "Compétences acquises", "Compétences évaluées", "Note",
+        "Note maximale", "Composition du comité", "Corrige la décision n°",
+        "Motif de la correction", "Code de la décision", "Codes des rôles",
     ]  # fmt: skip
     decision = cohort["camille_b1"]
     assert camille_b1 == {
-        "organisation": "of-alpha",
-        "certification_code": "CRCA",
-        "rncp_code": "RNCP41351",
-        "referential_version": "RNCP41351",
-        "block_code": "B1",
-        "rncp_block_code": "",
-        "person_id": str(decision.person_id),
-        "platform_issuer": ALPHA,
-        "lti_sub": "learner-1",
-        "assessment_id": str(cohort["b1"]),
-        "submission_id": str(decision.submission_id),
-        "attempt": "1",
-        "submitted_at": "2025-06-01T10:00:00+00:00",
-        "decision_id": str(decision.id),
-        "decided_at": "2025-06-10T10:00:00+00:00",
-        "decision": "acquis",
-        "competencies_acquired": "11",
-        "competencies_total": "11",
-        "score_given": "20",
-        "score_maximum": "20",
-        "evaluator_roles": "hierarchy, other_service",
-        "supersedes_id": "",
-        "correction_reason": "",
+        "Organisme": "of-alpha",
+        "Certification": "CRCA",
+        "Code RNCP": "RNCP41351",
+        "Version du référentiel": "RNCP41351",
+        "Bloc": "B1",
+        "Code RNCP du bloc": "",
+        "N° d'apprenant": str(decision.person_id),
+        "Plateforme": ALPHA,
+        "Identifiant sur la plateforme": "learner-1",
+        "N° d'évaluation": str(cohort["b1"]),
+        "N° de travail remis": str(decision.submission_id),
+        "Tentative": "1",
+        "Remis le": "01/06/2025 12:00",  # 10:00 UTC is noon in Paris (summer time)
+        "N° de décision": str(decision.id),
+        "Décision du": "10/06/2025 12:00",
+        "Décision": "Acquis",
+        "Compétences acquises": "11",
+        "Compétences évaluées": "11",
+        "Note": "20",
+        "Note maximale": "20",
+        "Composition du comité": camille_b1["Composition du comité"],
+        "Corrige la décision n°": "",
+        "Motif de la correction": "",
+        "Code de la décision": "acquis",
+        "Codes des rôles": "hierarchy, other_service",
     }
+    # The roles read as the referential words them, not as codes.
+    roles = camille_b1["Composition du comité"]
+    assert "hierarchy" not in roles and "other_service" not in roles and ", " in roles
     # The correction replaces the first decision; its text cannot run as an Excel formula.
-    assert anon["decision_id"] == str(cohort["anon_fixed"].id)
-    assert anon["supersedes_id"] == str(cohort["anon_first"].id)
-    assert anon["correction_reason"] == "'=erreur de saisie"
-    assert (anon["lti_sub"], anon["decision"]) == ("learner-2", "acquis")
-    assert (camille_b2a["block_code"], camille_b2a["competencies_acquired"]) == ("B2A", "4")
+    assert anon["N° de décision"] == str(cohort["anon_fixed"].id)
+    assert anon["Corrige la décision n°"] == str(cohort["anon_first"].id)
+    assert anon["Motif de la correction"] == "'=erreur de saisie"
+    assert (anon["Identifiant sur la plateforme"], anon["Décision"]) == ("learner-2", "Acquis")
+    assert (camille_b2a["Bloc"], camille_b2a["Compétences acquises"]) == ("B2A", "4")
     # Pseudonymous by default: no name or email anywhere in the file.
     text = out.read_text(encoding="utf-8-sig")
     assert "Camille" not in text and "camille@" not in text
@@ -121,15 +127,15 @@ def test_ledger_csv_lists_acquired_blocks_of_the_period(export, cohort, tmp_path
                     "--out", str(out))  # fmt: skip
     assert result.exit_code == 0, result.output
     rows = read_csv(out)
-    assert [(r["lti_sub"], r["block_code"], r["acquired_at"][:10]) for r in rows] == [
-        ("learner-2", "B1", "2025-06-12"),
-        ("learner-1", "B2A", "2025-06-20"),
-        ("learner-3", "B2B", "2025-07-06"),
-        ("learner-3", "B1", "2025-07-08"),
+    assert [(r["Identifiant sur la plateforme"], r["Bloc"], r["Acquis le"][:10]) for r in rows] == [
+        ("learner-2", "B1", "12/06/2025"),
+        ("learner-1", "B2A", "20/06/2025"),
+        ("learner-3", "B2B", "06/07/2025"),
+        ("learner-3", "B1", "08/07/2025"),
     ]
-    assert rows[0]["decision_id"] == str(cohort["anon_fixed"].id)
-    assert rows[0]["evaluator_roles"] == "hierarchy, other_service"
-    assert "name" not in rows[0]
+    assert rows[0]["N° de décision"] == str(cohort["anon_fixed"].id)
+    assert rows[0]["Codes des rôles"] == "hierarchy, other_service"
+    assert "Nom" not in rows[0]
 
 
 def test_period_bounds_are_paris_days(app, export, cohort, tmp_path):

@@ -78,7 +78,7 @@ def test_an_administrator_sees_failed_deliveries_and_retries_them(lti):
         data={"launch": launch, "csrf_token": csrf_of(page), "message": str(message_id)},
     )
     assert retried.status_code == 200
-    assert "1 envoi(s) remis en file" in retried.text
+    assert "1 envoi remis en file : il partira" in retried.text
     with lti.live.app.app_context():
         statuses = dict(
             db.session().execute(select(OutboxMessage.dedupe_key, OutboxMessage.status)).all()
@@ -143,6 +143,6 @@ def test_a_destination_failing_right_now_is_announced_with_its_waiting_deliverie
     assert alert.get("role") == "alert"
     line = " ".join(alert.xpath("string(.//li)").split())
     assert line.startswith("La plateforme « ")
-    assert "ne répond pas depuis le 27/11/2026 à 18:05 UTC : 3 envoi(s) en attente" in line
+    assert "ne répond pas depuis le 27/11/2026 à 18:05 UTC : 3 envois en attente" in line
     assert "(plateforme injoignable (ConnectionError))" in line
     assert line.endswith("après 72 h sans succès.")

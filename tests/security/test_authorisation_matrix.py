@@ -146,6 +146,19 @@ PROBES = (
     ),
     # None of the visitors is an LMS administrator (tests/outbox/test_admin_deliveries.py has one).
     Probe("admin.deliveries", "GET", lambda w: "/admin/deliveries", (403,) * 7 + (401, 401)),
+    # The organisation console: LMS administrators only (tests/web/test_console.py has them,
+    # and another organisation's administrator).
+    *(
+        Probe(endpoint, "GET", lambda w, path=path: path, (403,) * 7 + (401, 401))
+        for endpoint, path in (
+            ("console.home", "/admin/"),
+            ("console.registrations", "/admin/registrations"),
+            ("console.platforms_page", "/admin/platforms"),
+            ("console.lrs_page", "/admin/lrs"),
+            ("console.exports", "/admin/exports"),
+            ("console.download", "/admin/exports/decisions.csv?certification=CRCA"),
+        )
+    ),
     Probe("jury.index", "GET", lambda w: "/jury/", (403,) * 7 + (401, 401)),
     Probe("jury.session_page", "GET", lambda w: "/jury/sessions/1", (403,) * 7 + (401, 401)),
     Probe(
@@ -222,6 +235,12 @@ PROBES = (
             ("jury.withdraw", "/jury/sessions/1/candidates/1/withdraw"),
             ("jury.sign", "/jury/sessions/1/sign"),
             ("jury.accrochage", "/jury/sessions/1/accrochage"),
+            ("console.create_link", "/admin/registrations"),
+            ("console.revoke_link", "/admin/registrations/1/revoke"),
+            ("console.approve_platform", "/admin/platforms/1/approve"),
+            ("console.add_lrs", "/admin/lrs"),
+            ("console.test_lrs", "/admin/lrs/1/test"),
+            ("console.set_lrs_state", "/admin/lrs/1/state"),
         )
     ),
     Probe(

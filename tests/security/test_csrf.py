@@ -133,6 +133,18 @@ COVERED_ELSEWHERE = {
         ),
         "test_every_jury_change_needs_this_launch_s_token",
     ),
+    # an LMS administrator: tests/web/test_console.py
+    **dict.fromkeys(
+        (
+            "console.create_link",
+            "console.revoke_link",
+            "console.approve_platform",
+            "console.add_lrs",
+            "console.test_lrs",
+            "console.set_lrs_state",
+        ),
+        "test_every_console_change_needs_this_launch_s_token",
+    ),
 }
 
 
