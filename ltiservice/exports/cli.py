@@ -232,7 +232,7 @@ def pv(organisation: str, assessment_id: int, out: Path) -> None:
 @click.option("--session", "session_id", required=True, type=int, help="Id de la session de jury.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Fichier PDF.")
 def pv_jury(organisation: str, session_id: int, out: Path) -> None:
-    """Write the signed minutes of a certification jury session, as stored at signature."""
+    """Écrit le procès-verbal signé d'une session du jury de certification, tel que stocké."""
     from ltiservice.certification.sessions import session_for
     from ltiservice.exports.output import write_bytes
     from ltiservice.exports.scope import ExportError
