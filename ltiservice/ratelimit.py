@@ -12,7 +12,7 @@ import math
 import time
 from typing import Any, cast
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, g, has_request_context
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 from limits.storage import Storage
@@ -110,7 +110,7 @@ class SqlStorage(Storage):
                     (expired, insert.excluded.expires_at), else_=_COUNTER.c.expires_at
                 ),
             },
-        ).returning(_COUNTER.c.hits)
+        ).returning(_COUNTER.c.hits, _COUNTER.c.expires_at)
 
     @property
     def base_exceptions(self) -> type[Exception]:
@@ -119,11 +119,15 @@ class SqlStorage(Storage):
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()
         with self._engine.begin() as conn:
-            hits = conn.execute(
+            row = conn.execute(
                 self._incr, {"key": key, "hits": amount, "expires_at": now + expiry, "now": now}
-            ).scalar_one()
+            ).one()
+        if has_request_context():
+            # Flask-Limiter reads the counter back for its headers right after counting:
+            # the row this request just wrote is the answer, without two more queries.
+            g.setdefault("ratelimit_rows", {})[key] = row
         self._maybe_sweep(now)
-        return int(hits)
+        return int(row.hits)
 
     def get(self, key: str) -> int:
         row = self._row(key)
@@ -150,6 +154,9 @@ class SqlStorage(Storage):
             conn.execute(delete(_COUNTER).where(_COUNTER.c.key == key))
 
     def _row(self, key: str) -> Any:
+        counted = g.get("ratelimit_rows", {}).get(key) if has_request_context() else None
+        if counted is not None:
+            return counted if counted.expires_at > time.time() else None
         with self._engine.connect() as conn:
             row = conn.execute(
                 select(_COUNTER.c.hits, _COUNTER.c.expires_at).where(_COUNTER.c.key == key)

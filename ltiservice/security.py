@@ -78,16 +78,25 @@ def frame_ancestors() -> str:
     return " ".join(allowed) if allowed else "'none'"
 
 
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action *; frame-ancestors "
+)
+# Only frame-ancestors varies per request: the rest of the headers is one constant.
+_CONSTANT_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cache-Control", "no-store"),
+)
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
-        csp = (
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "object-src 'none'; base-uri 'none'; form-action *; "
-            f"frame-ancestors {frame_ancestors()}"
-        )
-        response.headers.setdefault("Content-Security-Policy", csp)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("Cache-Control", "no-store")
+        headers = response.headers
+        if "Content-Security-Policy" not in headers:
+            headers["Content-Security-Policy"] = _CSP + frame_ancestors()
+        for name, value in _CONSTANT_HEADERS:
+            if name not in headers:
+                headers[name] = value
         return response

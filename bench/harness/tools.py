@@ -127,7 +127,12 @@ def _reference_env(folder: Path, extra: dict[str, str]) -> dict[str, str]:
 
 
 def start_example(
-    platform: BenchPlatform, folder: Path, *, workers: int, cache: str = "SimpleCache"
+    platform: BenchPlatform,
+    folder: Path,
+    *,
+    workers: int,
+    cache: str = "SimpleCache",
+    key_caching: bool = False,
 ) -> ToolUnderLoad:
     """pylti1p3's example-style tool with its JSON tool config and private key file."""
     folder.mkdir(parents=True)
@@ -155,9 +160,13 @@ def start_example(
     extra = {"BENCH_TOOL_CONFIG": str(folder / "tool.json"), "BENCH_CACHE_TYPE": cache}
     if cache == "RedisCache":
         extra["BENCH_CACHE_REDIS_URL"] = "redis://127.0.0.1:6379/14"
+    if key_caching:
+        extra["BENCH_KEY_CACHING"] = "1"
     server.env = _reference_env(folder, extra)
     server.start("/login/")
     name = "pylti1p3 example" + ("" if cache == "SimpleCache" else f" ({cache})")
+    if key_caching:
+        name = name.removesuffix(")") + " + key cache)"
     return ToolUnderLoad(
         name, "example", server, server.url + "/login/", server.url + "/launch/", "Lancement"
     )

@@ -9,7 +9,9 @@ Left out: the example's `pprint` of the launch body to stdout and its deep-linki
 
 Environment: `BENCH_TOOL_CONFIG` (the JSON tool config the harness writes),
 `BENCH_CACHE_TYPE` (default `SimpleCache`, as the example; `RedisCache` with
-`BENCH_CACHE_REDIS_URL` shares state between gunicorn workers).
+`BENCH_CACHE_REDIS_URL` shares state between gunicorn workers), `BENCH_KEY_CACHING=1`
+(the platform's JWKS kept in the same cache through pylti1p3's `set_public_key_caching`: the
+example's best configuration, not the published one).
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ def launch() -> str:
     message_launch = FlaskMessageLaunch(
         FlaskRequest(), _tool_conf(), launch_data_storage=FlaskCacheDataStorage(cache)
     )
+    if os.environ.get("BENCH_KEY_CACHING") == "1":
+        message_launch.set_public_key_caching(FlaskCacheDataStorage(cache), cache_lifetime=7200)
     data = message_launch.get_launch_data()
     return render_template(
         "reference_launch.html",

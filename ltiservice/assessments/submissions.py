@@ -165,10 +165,17 @@ def block_acquired(db: Session, assessment: Assessment, person_id: int) -> bool:
     return bool(standing)
 
 
-def attempt_rights(db: Session, assessment: Assessment, person_id: int) -> AttemptRights:
+def attempt_rights(
+    db: Session,
+    assessment: Assessment,
+    person_id: int,
+    attempts: list[Submission] | None = None,
+) -> AttemptRights:
     """A new attempt only after a handed-in one, while none awaits grading, the block is not
-    acquired, attempts remain and the deadline has not passed."""
-    attempts = attempts_of(db, assessment, person_id)
+    acquired, attempts remain and the deadline has not passed. ``attempts``: the learner's
+    attempts when the caller has just read them (`attempts_of`), to spare the query."""
+    if attempts is None:
+        attempts = attempts_of(db, assessment, person_id)
     used = attempts[-1].attempt if attempts else 0
     maximum = assessment.max_attempts
 

@@ -150,7 +150,7 @@ def _case_page(req: Request, refused: tuple[str, ...] | None = None) -> str:
         attempts=attempts,
         latest=latest,
         draft=latest if latest is not None and latest.status == "draft" else None,
-        rights=submissions.attempt_rights(req.db, assessment, req.context.person_id),
+        rights=submissions.attempt_rights(req.db, assessment, req.context.person_id, attempts),
         decision=decided,
         preview=req.context.is_trainer,
         file_limit_mb=limits.file_limit_mb(assessment, settings),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, g, render_template
+from flask import Flask, current_app, g, render_template, session
 from pylti1p3.contrib.flask import FlaskOIDCLogin, FlaskRequest
 
 from ltiservice import db
@@ -39,7 +39,34 @@ class ToolOIDCLogin(FlaskOIDCLogin):  # type: ignore[misc]
             value = self._get_request_param(key)
             if value:
                 params[key] = value
+        return _cookie_check_page(params)
+
+
+_PLACEHOLDER = {"ltiservice-params": "placeholder"}
+
+
+def _cookie_check_page(params: dict[str, str]) -> str:
+    """The cookie-check page: rendered once per process with a placeholder, then each
+    request's parameters put in through the template's own `tojson|forceescape` filters.
+
+    A session holding flashed messages gets the page rendered in full (they show on it).
+    """
+    if "_flashes" in session:
         return render_template("lti/cookie_check.html", params=params)
+    attribute = _cookie_check_attribute
+    shell = current_app.extensions.get("lti_cookie_check_page")
+    if shell is None:
+        shell = render_template("lti/cookie_check.html", params=_PLACEHOLDER)
+        current_app.extensions["lti_cookie_check_page"] = shell
+    return shell.replace(attribute(_PLACEHOLDER), attribute(params), 1)  # type: ignore[no-any-return]
+
+
+def _cookie_check_attribute(params: dict[str, str]) -> str:
+    template = current_app.extensions.get("lti_cookie_check_attribute")
+    if template is None:  # the very expression the page's template uses
+        template = current_app.jinja_env.from_string("{{ params|tojson|forceescape }}")
+        current_app.extensions["lti_cookie_check_attribute"] = template
+    return template.render(params=params)  # type: ignore[no-any-return]
 
 
 def init_app(app: Flask) -> None:
