@@ -197,3 +197,31 @@ def test_a_draft_submission_cannot_be_graded(lti: LtiHarness) -> None:
     assert page.status_code == 409
     assert "encore un brouillon" in text_of(page)
     assert _submission(lti, submission).status == "draft"
+
+
+def test_tout_acquis_without_script_posts_the_form_and_links_what_is_missing(
+    lti: LtiHarness,
+) -> None:
+    assessment = place(lti, "B2B")
+    submission = hand_in(lti, assessment, "learner-1")
+    trainer = launch(lti, "trainer-1")
+    url = paths(assessment, submission)
+    trainer.page = trainer.get(url["grade"])
+    ids = criteria("B2B")
+
+    page = trainer.post(url["save"], [("verdict-C2B.1-1", "not_met"), ("all_met", "C2B.1")])
+
+    assert page.status_code == 200
+    assert "Tous les critères de C2B.1 sont acquis." in text_of(page)
+    stored = _evaluation(lti, submission)
+    assert {cid for cid, e in stored.verdicts.items() if e["verdict"] == "met"} == {
+        cid for cid in ids if cid.startswith("C2B.1-")
+    }
+    tree = html.fromstring(page.text)
+    assert "5/31 critères renseignés" in tree.get_element_by_id("progression").text_content()
+    jumps = tree.xpath("//nav[@id='incompletes']//li[not(@hidden)]/a/@href")
+    assert jumps[0] == "#critere-C2B.2-1" and len(jumps) == 5
+
+    refused = trainer.post(url["sign"], verdict_form(ids[:-1], "met"))
+    links = html.fromstring(refused.text).xpath("//div[@id='erreurs']//a/@href")
+    assert links == [f"#critere-{ids[-1]}", "#jury_role"]
