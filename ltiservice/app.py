@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from ltiservice import bodies, db, errors, logs, ratelimit, security
+from ltiservice import bodies, db, errors, formats, logs, ratelimit, security
 from ltiservice.config import load_settings, prepare_instance
 
 
@@ -48,6 +48,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     adapter.init_app(app)
     errors.init_app(app)
+    formats.init_app(app)
     bodies.init_app(app)
     security.init_app(app)
 

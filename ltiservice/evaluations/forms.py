@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 from ltiservice.errors import ServiceError
+from ltiservice.grading.interface import Block
 
 MAX_REMARK = 5000
 
@@ -84,3 +85,15 @@ def from_json(body: Any) -> EvaluationInput:
         session_dates=_dates(dates),
         remark=_text(body.get("remark", "")),
     )
+
+
+def all_met(data: EvaluationInput, block: Block, competency_code: str) -> EvaluationInput:
+    """« Tout acquis » for one competency (the no-script button): every criterion met."""
+    competency = next((c for c in block.competencies if c.code == competency_code), None)
+    if competency is None:
+        raise ServiceError(
+            f"La compétence « {competency_code} » n'existe pas dans ce bloc.",
+            code="unknown_competency",
+        )
+    verdicts = dict(data.verdicts) | {criterion.id: "met" for criterion in competency.criteria}
+    return replace(data, verdicts=verdicts)

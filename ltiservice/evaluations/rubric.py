@@ -54,6 +54,12 @@ class Rubric:
         """The block's outcome by the plugin's rules (a missing verdict counts as not met)."""
         return self.plugin.rules.block_outcome(self.block, verdicts)
 
+    def page_outcome(self, verdicts: Mapping[str, Verdict]) -> dict[str, Any]:
+        """The outcome as the grading page shows it, « en cours » while criteria are unset."""
+        return outcome_json(
+            self.block.code, self.outcome(verdicts), filled_by_competency(self.block, verdicts)
+        )
+
     def missing(self, verdicts: Mapping[str, Any]) -> list[str]:
         """Criteria ids without a verdict, in rubric order."""
         return [cid for cid in self.criterion_ids if verdicts.get(cid) not in VERDICTS]
@@ -99,16 +105,62 @@ def outcome_summary(block_code: str, outcome: BlockOutcome) -> str:
     )
 
 
-def outcome_json(block_code: str, outcome: BlockOutcome) -> dict[str, Any]:
-    """The outcome as the grading page's script reads it."""
+def outcome_json(
+    block_code: str, outcome: BlockOutcome, filled: Mapping[str, int] | None = None
+) -> dict[str, Any]:
+    """The outcome as the grading page's script reads it.
+
+    ``filled``: competency code -> criteria with a verdict. A competency with a criterion
+    still unset is « en cours », and so is the block while one is: the page does not call a
+    block « non acquis » before the evaluator has said so.
+    """
+    counts = filled if filled is not None else {r.code: r.total for r in outcome.competencies}
+    competencies = [
+        {
+            "code": r.code,
+            "acquired": r.acquired,
+            "met": r.met,
+            "total": r.total,
+            "filled": counts.get(r.code, 0),
+            "complete": counts.get(r.code, 0) >= r.total,
+        }
+        for r in outcome.competencies
+    ]
+    criterion_count = sum(r.total for r in outcome.competencies)
+    filled_count = sum(min(counts.get(r.code, 0), r.total) for r in outcome.competencies)
+    in_progress = filled_count < criterion_count
     return {
         "block_code": block_code,
-        "acquired": outcome.acquired,
+        "acquired": outcome.acquired and not in_progress,
         "acquired_count": outcome.acquired_count,
         "competency_count": outcome.competency_count,
-        "summary": outcome_summary(block_code, outcome),
-        "competencies": [
-            {"code": r.code, "acquired": r.acquired, "met": r.met, "total": r.total}
-            for r in outcome.competencies
-        ],
+        "in_progress": in_progress,
+        "filled_count": filled_count,
+        "criterion_count": criterion_count,
+        "incomplete_count": sum(1 for c in competencies if not c["complete"]),
+        "summary": (
+            f"Bloc {block_code} en cours — {filled_count}/{criterion_count} critères renseignés"
+            if in_progress
+            else outcome_summary(block_code, outcome)
+        ),
+        "competencies": competencies,
     }
+
+
+def filled_by_competency(block: Block, verdicts: Mapping[str, Any]) -> dict[str, int]:
+    """competency code -> how many of its criteria have a verdict."""
+    return {
+        competency.code: sum(1 for c in competency.criteria if verdicts.get(c.id) in VERDICTS)
+        for competency in block.competencies
+    }
+
+
+def first_missing(block: Block, verdicts: Mapping[str, Any]) -> dict[str, str]:
+    """competency code -> its first criterion without a verdict (complete ones left out)."""
+    found: dict[str, str] = {}
+    for competency in block.competencies:
+        for criterion in competency.criteria:
+            if verdicts.get(criterion.id) not in VERDICTS:
+                found[competency.code] = criterion.id
+                break
+    return found

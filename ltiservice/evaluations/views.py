@@ -28,7 +28,7 @@ from ltiservice.assessments.access import assessment_for, course_submission
 from ltiservice.assessments.placement import paris_today
 from ltiservice.certification.standing import standing_of
 from ltiservice.evaluations import decisions, forms, roster, service
-from ltiservice.evaluations.rubric import VERDICT_LABELS, Rubric, outcome_json, rubric_for
+from ltiservice.evaluations.rubric import VERDICT_LABELS, Rubric, first_missing, rubric_for
 from ltiservice.grading.registration import RegistrationStatus, registration_status
 from ltiservice.lti.context import LaunchContext, check_csrf, current_launch, require_trainer
 from ltiservice.lti.roles import Role
@@ -114,10 +114,12 @@ def _grade_page(
         rubric=rubric,
         evaluation=evaluation,
         entries=(evaluation.verdicts if evaluation else {}) or {},
-        outcome=outcome_json(rubric.block.code, rubric.outcome(verdicts)),  # type: ignore[arg-type]
+        outcome=rubric.page_outcome(verdicts),  # type: ignore[arg-type]
+        first_missing=first_missing(rubric.block, verdicts),
         verdict_labels=VERDICT_LABELS,
         session_slots=max(3, rubric.jury.min_sessions or 0),
         errors=errors or [],
+        missing=rubric.missing(verdicts) if errors else [],
     )
     return page, status
 
@@ -138,6 +140,8 @@ def _save(context: LaunchContext, submission: Submission, rubric: Rubric) -> Eva
         if request.is_json
         else forms.from_form(request.form, rubric.criterion_ids)
     )
+    if not request.is_json and request.form.get("all_met"):
+        data = forms.all_met(data, rubric.block, request.form["all_met"])
     session = db.session()
     evaluation = service.draft_of(session, submission, context.person_id)
     service.save_evaluation(session, rubric, evaluation, data)
@@ -151,7 +155,7 @@ def save_evaluation(assessment_id: int, submission_id: int) -> Response:
     with db.transaction() as session:
         assessment, submission, rubric = _load(session, context, assessment_id, submission_id)
         evaluation = _save(context, submission, rubric)
-    outcome = outcome_json(rubric.block.code, rubric.outcome(service.verdicts_of(evaluation)))  # type: ignore[arg-type]
+    outcome = rubric.page_outcome(service.verdicts_of(evaluation))  # type: ignore[arg-type]
     if request.is_json:
         return jsonify(
             {
@@ -161,7 +165,12 @@ def save_evaluation(assessment_id: int, submission_id: int) -> Response:
                 "missing": rubric.missing(service.verdicts_of(evaluation)),
             }
         )
-    flash(f"Évaluation enregistrée. {outcome['summary']}.", "info")
+    done = request.form.get("all_met")
+    flash(
+        (f"Tous les critères de {done} sont acquis. " if done else "Évaluation enregistrée. ")
+        + f"{outcome['summary']}.",
+        "info",
+    )
     return redirect(_grade_url(context, assessment, submission), code=303)
 
 

@@ -44,3 +44,13 @@ def serious_violations(page: Any) -> list[str]:
         for v in result["violations"]
         if v["impact"] in {"serious", "critical"}
     ]
+
+
+def all_violations(page: Any) -> list[str]:
+    """axe-core's violations of any impact on the page (frame or page), one line each."""
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(node["target"][0] for node in v["nodes"][:5])
+        for v in result["violations"]
+    ]

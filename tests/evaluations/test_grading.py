@@ -47,19 +47,25 @@ def test_grading_page_shows_the_rubric_and_starts_the_evaluation(lti: LtiHarness
     assert page.status_code == 200, page.text[:500]
     tree = html.fromstring(page.text)
     ids = criteria("B2B")
-    legends = tree.xpath("//fieldset[@class='criterion']/legend/span/text()")
-    assert legends == ids  # every criterion of the block, in rubric order
+    lines = tree.xpath("//div[@class='criterion']//p[@class='criterion-label']/span/text()")
+    assert lines == ids  # every criterion of the block, one line each, in rubric order
+    # Each criterion's verdicts are a radio group named by the criterion's line.
+    groups = tree.xpath("//div[@role='radiogroup']")
+    assert len(groups) == len(ids)
+    assert all(tree.get_element_by_id(g.get("aria-labelledby")) is not None for g in groups)
     assert len(ids) == 31
     # Three verdicts per criterion, French labels, each radio labelled.
     radios = tree.xpath("//input[@type='radio']")
     assert len(radios) == 3 * len(ids)
     labels = {lbl.get("for"): lbl.text_content() for lbl in tree.xpath("//label[@for]")}
     assert {labels[r.get("id")] for r in radios} == {"Acquis", "Non acquis", "Non observé"}
-    assert tree.xpath("//section[@class='competency']/h3/text()")[0].startswith("C2B.1 — ")
+    assert tree.xpath("//section[@class='competency']//h3/text()")[0].startswith("C2B.1 — ")
     roles = tree.xpath("//select[@id='jury_role']/option/@value")
     assert roles == ["", "hierarchy", "other_service"]
     assert "Analyse : dégât des eaux, IRSI." in text_of(page)
-    assert "Bloc B2B non acquis — 0/6 compétences" in text_of(page)
+    # Nothing graded yet: the block is « en cours », not « non acquis ».
+    assert "Bloc B2B en cours — 0/31 critères renseignés" in text_of(page)
+    assert "0/31 critères renseignés · 6 compétences incomplètes" in text_of(page)
     assert _submission(lti, submission).status == "under_evaluation"
 
 
@@ -79,8 +85,17 @@ def test_autosave_returns_the_outcome_computed_by_the_rules(lti: LtiHarness) -> 
 
     assert answer.status_code == 200, answer.text
     outcome = answer.json()["outcome"]
-    assert outcome["summary"] == "Bloc B2B non acquis — 1/6 compétences"
-    assert outcome["competencies"][0] == {"code": "C2B.1", "acquired": True, "met": 5, "total": 5}
+    assert outcome["summary"] == "Bloc B2B en cours — 5/31 critères renseignés"
+    assert outcome["in_progress"] is True
+    assert outcome["competencies"][0] == {
+        "code": "C2B.1",
+        "acquired": True,
+        "met": 5,
+        "total": 5,
+        "filled": 5,
+        "complete": True,
+    }
+    assert outcome["competencies"][1]["complete"] is False
     assert outcome["competencies"][1]["acquired"] is False
     assert answer.json()["missing"] == ids[len(first) :]
 
@@ -163,7 +178,10 @@ def test_signing_needs_every_verdict_then_freezes(lti: LtiHarness) -> None:
     stored = _evaluation(lti, submission)
     assert stored.status == "signed" and stored.signed_at is not None
     # Frozen: the page shows it read-only and autosave is refused.
-    assert html.fromstring(signed.text).xpath("//fieldset[@class='criterion']/@disabled")
+    frozen = html.fromstring(signed.text)
+    radios = frozen.xpath("//div[@class='criterion']//input[@type='radio']")
+    assert radios and all(r.get("disabled") is not None for r in radios)
+    assert not frozen.xpath("//button[@name='all_met']")
     late = trainer.post_json(url["save"], {"verdicts": {ids[0]: "not_met"}})
     assert late.status_code == 409
     assert _evaluation(lti, submission).verdicts[ids[0]]["verdict"] == "met"
@@ -179,3 +197,31 @@ def test_a_draft_submission_cannot_be_graded(lti: LtiHarness) -> None:
     assert page.status_code == 409
     assert "encore un brouillon" in text_of(page)
     assert _submission(lti, submission).status == "draft"
+
+
+def test_tout_acquis_without_script_posts_the_form_and_links_what_is_missing(
+    lti: LtiHarness,
+) -> None:
+    assessment = place(lti, "B2B")
+    submission = hand_in(lti, assessment, "learner-1")
+    trainer = launch(lti, "trainer-1")
+    url = paths(assessment, submission)
+    trainer.page = trainer.get(url["grade"])
+    ids = criteria("B2B")
+
+    page = trainer.post(url["save"], [("verdict-C2B.1-1", "not_met"), ("all_met", "C2B.1")])
+
+    assert page.status_code == 200
+    assert "Tous les critères de C2B.1 sont acquis." in text_of(page)
+    stored = _evaluation(lti, submission)
+    assert {cid for cid, e in stored.verdicts.items() if e["verdict"] == "met"} == {
+        cid for cid in ids if cid.startswith("C2B.1-")
+    }
+    tree = html.fromstring(page.text)
+    assert "5/31 critères renseignés" in tree.get_element_by_id("progression").text_content()
+    jumps = tree.xpath("//nav[@id='incompletes']//li[not(@hidden)]/a/@href")
+    assert jumps[0] == "#critere-C2B.2-1" and len(jumps) == 5
+
+    refused = trainer.post(url["sign"], verdict_form(ids[:-1], "met"))
+    links = html.fromstring(refused.text).xpath("//div[@id='erreurs']//a/@href")
+    assert links == [f"#critere-{ids[-1]}", "#jury_role"]
