@@ -143,6 +143,6 @@ def test_a_destination_failing_right_now_is_announced_with_its_waiting_deliverie
     assert alert.get("role") == "alert"
     line = " ".join(alert.xpath("string(.//li)").split())
     assert line.startswith("La plateforme « ")
-    assert "ne répond pas depuis le 27/11/2026 à 18:05 UTC : 3 envois en attente" in line
+    assert "ne répond pas depuis le 27/11/2026 à 19:05 : 3 envois en attente" in line
     assert "(plateforme injoignable (ConnectionError))" in line
     assert line.endswith("après 72 h sans succès.")
